@@ -1,0 +1,3 @@
+module ecr-credential-provider
+
+go 1.26
