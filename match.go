@@ -18,8 +18,8 @@ import (
 // shorter, and the bound keeps errors and regexp work small.
 const maxImageLen = 4096
 
-// maxQuoted is how much of an untrusted string an error repeats.
-const maxQuoted = 128
+// maxQuoted bounds the quoted form of an untrusted string in an error.
+const maxQuoted = 160
 
 // partition is an AWS partition: the DNS suffixes of its API endpoints
 // (SPEC §2 table).
@@ -223,7 +223,7 @@ func validPort(s string) bool {
 func privateRegistry(host string, m []string) (registry, error) {
 	account, sep, fips, region, suffix := m[1], m[2], m[3], m[4], m[5]
 	if !validRegion(region) {
-		return registry{}, fmt.Errorf("invalid registry host %s: %q is not an AWS region", shortQuote(host), region)
+		return registry{}, fmt.Errorf("invalid registry host %s: %s is not an AWS region", shortQuote(host), shortQuote(region))
 	}
 	p := partitionOf(region)
 	if suffix != p.dnsSuffix && suffix != dualStackRegistrySuffix[p.name] {
@@ -417,11 +417,17 @@ func parseEndpointURL(name, value string) (string, error) {
 	return u.Scheme + "://" + u.Host, nil
 }
 
-// shortQuote quotes untrusted s for an error, cut to maxQuoted bytes so a
-// huge input cannot make a huge message.
+// shortQuote quotes untrusted s for an error, cut so that the quoted form
+// fits in maxQuoted bytes: a huge or escape-heavy input cannot make a huge
+// message.
 func shortQuote(s string) string {
-	if len(s) <= maxQuoted {
-		return strconv.Quote(s)
+	q := strconv.Quote(s)
+	if len(q) <= maxQuoted {
+		return q
 	}
-	return strconv.Quote(s[:maxQuoted]) + "…"
+	for n := min(len(s), maxQuoted-2); ; n-- {
+		if q = strconv.Quote(s[:n]); len(q) <= maxQuoted {
+			return q + "…"
+		}
+	}
 }

@@ -204,6 +204,7 @@ func TestParseRegistryHostile(t *testing.T) {
 		{"label of 64", strings.Repeat("a", 64) + ".example.com/app", region, ""},
 		{"name over 253", strings.Repeat("abcdefgh.", 28) + "com/app", region, ""},
 		{"image of 1 MiB", ecr + "/" + strings.Repeat("a", 1<<20), region, ""},
+		{"long host of escapes", strings.Repeat("\xa9", 4000) + "/app", region, ""},
 		{"empty image", "", region, ""},
 		{"only the scheme", "https://", region, ""},
 		{"scheme twice", "https://https://" + ecr + "/app", region, ""},
