@@ -1,0 +1,433 @@
+package main
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// This file maps the image kubelet names (untrusted input) to a registry
+// and to the AWS API endpoints that serve it (SPEC §1, §2, §7). The only
+// hosts it ever builds are AWS's own ECR, ECR Public and STS endpoints,
+// from a validated region and a fixed partition table, or an endpoint the
+// operator configured: text from the image never reaches a URL.
+
+// maxImageLen bounds the image string; kubelet's own references are far
+// shorter, and the bound keeps errors and regexp work small.
+const maxImageLen = 4096
+
+// maxQuoted bounds the quoted form of an untrusted string in an error.
+const maxQuoted = 160
+
+// partition is an AWS partition: the DNS suffixes of its API endpoints
+// (SPEC §2 table).
+type partition struct {
+	name            string // "aws", "aws-us-gov", "aws-cn", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"
+	dnsSuffix       string // "amazonaws.com"
+	dualStackSuffix string // "api.aws"
+}
+
+// partitions maps region prefixes to partitions, most specific first; the
+// last entry, with no prefix, is the commercial partition (SPEC §2 table).
+var partitions = [...]struct {
+	prefix string
+	p      partition
+}{
+	{"us-gov-", partition{"aws-us-gov", "amazonaws.com", "api.aws"}},
+	{"us-isob-", partition{"aws-iso-b", "sc2s.sgov.gov", "api.aws.scloud"}},
+	{"us-isof-", partition{"aws-iso-f", "csp.hci.ic.gov", "api.aws.hci.ic.gov"}},
+	{"us-iso-", partition{"aws-iso", "c2s.ic.gov", "api.aws.ic.gov"}},
+	{"eu-isoe-", partition{"aws-iso-e", "cloud.adc-e.uk", "api.cloud-aws.adc-e.uk"}},
+	{"cn-", partition{"aws-cn", "amazonaws.com.cn", "api.amazonwebservices.com.cn"}},
+	{"eusc-", partition{"aws-eusc", "amazonaws.eu", "api.amazonwebservices.eu"}},
+	{"", partition{"aws", "amazonaws.com", "api.aws"}},
+}
+
+// dualStackRegistrySuffix is where a partition's dual-stack (IPv6)
+// registry names (dkr-ecr…) live, beside its dnsSuffix (SPEC §2).
+var dualStackRegistrySuffix = map[string]string{
+	"aws":        "on.aws",
+	"aws-us-gov": "on.aws",
+	"aws-cn":     "on.amazonwebservices.com.cn",
+}
+
+// registry is what an image's host names: the key kubelet matches the
+// credentials against, and what the ECR API call needs.
+type registry struct {
+	host      string    // the auth key: host[:port] exactly as the image names it
+	account   string    // 12 digits for private ECR, "" otherwise
+	region    string    // validated region name
+	partition partition // of region
+	fips      bool      // host is a dkr.ecr-fips / dkr-ecr-fips name
+	dualStack bool      // host is a dkr-ecr…on.aws / on.amazonwebservices.com.cn name
+	public    bool      // ECR Public (public.ecr.aws, ecr-public.aws.com); region us-east-1
+	mirror    bool      // not an ECR host: treated as the default region's private ECR
+}
+
+var (
+	// privateHostRE is upstream's private registry pattern (SPEC §2), made
+	// lowercase-only and without "_" in the region: groups are account,
+	// separator ("-" for dual-stack), "-fips", region and DNS suffix.
+	privateHostRE = regexp.MustCompile(`^([0-9]{12})\.dkr([.-])ecr(-fips)?\.([a-z0-9][a-z0-9-]*)\.` +
+		`(amazonaws\.com|amazonaws\.com\.cn|amazonaws\.eu|on\.aws|on\.amazonwebservices\.com\.cn|` +
+		`sc2s\.sgov\.gov|c2s\.ic\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov)$`)
+
+	// repositoryRE is the docker reference grammar for the part after the
+	// host: path components, then an optional tag and an optional digest.
+	repositoryRE = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*` +
+		`(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*` +
+		`(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?` +
+		`(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$`)
+
+	// regionRE is the shape of every AWS region name so far
+	// (us-east-1, us-gov-west-1, us-isob-east-1, eusc-de-east-1 …).
+	regionRE = regexp.MustCompile(`^[a-z]{2,4}(?:-[a-z]{1,16}){1,3}-[0-9]{1,2}$`)
+
+	// labelRE is one lowercase LDH DNS label (RFC 1123).
+	labelRE = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
+
+	// numericTLDRE matches a last label that URL parsers read as a number,
+	// making the name an IPv4 address in disguise (2130706433, 127.1, 0x7f.1).
+	numericTLDRE = regexp.MustCompile(`^(?:[0-9]+|0x[0-9a-f]*)$`)
+)
+
+// lookalikeParts and lookalikeSuffixes mark a host that failed the ECR
+// grammar yet names AWS: such a host is a typo or an attack, never a mirror.
+var (
+	lookalikeParts    = []string{"amazonaws", "amazonwebservices", "dkr.ecr", "dkr-ecr", "ecr-public", "public.ecr"}
+	lookalikeSuffixes = []string{".aws", ".aws.com", ".ic.gov", ".sgov.gov", ".adc-e.uk"}
+)
+
+// parseRegistry classifies the registry of image. defaultRegion is the
+// operator's AWS_REGION (else AWS_DEFAULT_REGION), "" when unset.
+func parseRegistry(image, defaultRegion string) (registry, error) {
+	if len(image) > maxImageLen {
+		return registry{}, fmt.Errorf("invalid image: %d bytes, more than %d", len(image), maxImageLen)
+	}
+	host, name, err := splitImage(image)
+	if err != nil {
+		return registry{}, err
+	}
+	if m := privateHostRE.FindStringSubmatch(name); m != nil {
+		return privateRegistry(host, m)
+	}
+	// SPEC §2: exactly these two names are ECR Public, whatever the port.
+	if name == "public.ecr.aws" || name == "ecr-public.aws.com" {
+		return registry{host: host, region: "us-east-1", partition: partitionOf("us-east-1"), public: true}, nil
+	}
+	return mirrorRegistry(host, name, defaultRegion)
+}
+
+// splitImage checks image and returns its host (host[:port]) and the host
+// name without the port. Only the host decides anything; the repository is
+// checked so that a malformed reference is refused as a whole.
+func splitImage(image string) (host, name string, err error) {
+	// Kubelet strips https:// from auth keys (SPEC §1), so an image may carry
+	// it; any other scheme, or another case, is not a registry host.
+	rest := strings.TrimPrefix(image, "https://")
+	host, repo, hasRepo := strings.Cut(rest, "/")
+	name, err = checkHost(host)
+	if err != nil {
+		return "", "", err
+	}
+	if hasRepo && !repositoryRE.MatchString(repo) {
+		return "", "", fmt.Errorf("invalid repository %s in image for registry %s", shortQuote(repo), shortQuote(host))
+	}
+	return host, name, nil
+}
+
+// checkHost validates host ("name[:port]") and returns the name: lowercase
+// LDH DNS labels or a dotted IPv4 address, and an optional decimal port.
+func checkHost(host string) (string, error) {
+	bad := func(why string) error {
+		return fmt.Errorf("invalid registry host %s: %s", shortQuote(host), why)
+	}
+	if host == "" {
+		return "", bad("empty")
+	}
+	// One allow-list check refuses uppercase, userinfo, %-escapes, IPv6
+	// brackets, whitespace, control and non-ASCII bytes, `\`, `?` and `#`.
+	for i := 0; i < len(host); i++ {
+		if c := host[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == ':') {
+			return "", bad(fmt.Sprintf("character %q not allowed (want lowercase a-z, 0-9, '.', '-' and a :port)", c))
+		}
+	}
+	name, port, hasPort := strings.Cut(host, ":")
+	if hasPort && !validPort(port) {
+		return "", bad("port must be a decimal number from 1 to 65535")
+	}
+	if !isIPv4(name) {
+		if why := checkDNSName(name); why != "" {
+			return "", bad(why)
+		}
+	}
+	return name, nil
+}
+
+// checkDNSName returns why name is not a lowercase LDH host name, or "".
+func checkDNSName(name string) string {
+	if len(name) > 253 {
+		return "name longer than 253 bytes"
+	}
+	labels := strings.Split(name, ".")
+	for _, l := range labels {
+		if !labelRE.MatchString(l) {
+			return "each label must be 1-63 of a-z, 0-9 and inner '-'"
+		}
+	}
+	if numericTLDRE.MatchString(labels[len(labels)-1]) {
+		return "numeric last label: only a dotted-quad IPv4 address may end in a number"
+	}
+	return ""
+}
+
+// isIPv4 reports whether s is a dotted-quad IPv4 address in canonical
+// decimal (no leading zeros, which some parsers read as octal).
+func isIPv4(s string) bool {
+	parts := strings.Split(s, ".")
+	if len(parts) != 4 {
+		return false
+	}
+	for _, p := range parts {
+		if p == "" || len(p) > 3 || len(p) > 1 && p[0] == '0' {
+			return false
+		}
+		n, err := strconv.Atoi(p)
+		if err != nil || n > 255 {
+			return false
+		}
+	}
+	return true
+}
+
+// validPort reports whether s is a port 1-65535 written in plain decimal,
+// with no sign or leading zero: kubelet compares ports as strings (SPEC §1).
+func validPort(s string) bool {
+	if s == "" || len(s) > 5 || s[0] == '0' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	n, _ := strconv.Atoi(s)
+	return n <= 65535
+}
+
+// privateRegistry builds the registry of a host that matched privateHostRE,
+// once its region is valid and its DNS suffix belongs to that region's
+// partition (cn-north-1 is never served under amazonaws.com).
+func privateRegistry(host string, m []string) (registry, error) {
+	account, sep, fips, region, suffix := m[1], m[2], m[3], m[4], m[5]
+	if !validRegion(region) {
+		return registry{}, fmt.Errorf("invalid registry host %s: %s is not an AWS region", shortQuote(host), shortQuote(region))
+	}
+	p := partitionOf(region)
+	if suffix != p.dnsSuffix && suffix != dualStackRegistrySuffix[p.name] {
+		return registry{}, fmt.Errorf("invalid registry host %s: region %s is in partition %s, which does not serve registries under %s",
+			shortQuote(host), region, p.name, suffix)
+	}
+	return registry{
+		host:      host,
+		account:   account,
+		region:    region,
+		partition: p,
+		fips:      fips != "",
+		dualStack: sep == "-" || strings.HasPrefix(suffix, "on."),
+	}, nil
+}
+
+// mirrorRegistry treats any other host as the default region's private
+// ECR, as upstream does for pull-through caches and mirrors (SPEC §2). The
+// host is never contacted: only its name is returned as the auth key.
+func mirrorRegistry(host, name, defaultRegion string) (registry, error) {
+	if looksLikeAWS(name) {
+		return registry{}, fmt.Errorf("invalid registry host %s: looks like an AWS host but is not an ECR registry name", shortQuote(host))
+	}
+	if defaultRegion == "" {
+		return registry{}, fmt.Errorf("registry %s is not an ECR registry: set AWS_REGION to use it as a mirror or pull-through cache of that region's ECR",
+			shortQuote(host))
+	}
+	if !validRegion(defaultRegion) {
+		return registry{}, fmt.Errorf("invalid default region %s for mirror %s: not an AWS region name", shortQuote(defaultRegion), shortQuote(host))
+	}
+	return registry{host: host, region: defaultRegion, partition: partitionOf(defaultRegion), mirror: true}, nil
+}
+
+// looksLikeAWS reports whether name uses an AWS or ECR domain or label.
+func looksLikeAWS(name string) bool {
+	for _, s := range lookalikeParts {
+		if strings.Contains(name, s) {
+			return true
+		}
+	}
+	for _, s := range lookalikeSuffixes {
+		if strings.HasSuffix("."+name, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// validRegion reports whether s is a plausible AWS region name. The SDKs'
+// pseudo-regions (aws-global, fips-us-east-1, us-east-1-fips) are not.
+func validRegion(s string) bool {
+	return regionRE.MatchString(s) && !strings.HasPrefix(s, "fips-")
+}
+
+// partitionOf returns the partition of a (valid) region.
+func partitionOf(region string) partition {
+	for _, e := range partitions {
+		if strings.HasPrefix(region, e.prefix) {
+			return e.p
+		}
+	}
+	panic("unreachable: the last partition entry matches every region")
+}
+
+// endpointConfig is what the operator set (already validated by the caller).
+type endpointConfig struct {
+	useFIPS, useDualStack    bool   // AWS_USE_FIPS_ENDPOINT, AWS_USE_DUALSTACK_ENDPOINT == "true"
+	ecr, ecrPublic, sts, all string // AWS_ENDPOINT_URL_ECR, _ECR_PUBLIC, _STS, AWS_ENDPOINT_URL ("" = unset)
+}
+
+// ecrEndpoint returns the URL of the ECR API for r, plus the SigV4 signing
+// region and service ("ecr" or "ecr-public").
+//
+// Hostnames follow the endpoint rule sets of the current AWS SDK models
+// (aws/api-models-aws, smithy.rules#endpointRuleSet of
+// ecr-2015-09-21.json and ecr-public-2020-10-30.json). ECR, in every
+// partition: api.ecr.{region}.{dnsSuffix}, FIPS
+// api.ecr-fips.{region}.{dnsSuffix}, dual-stack
+// ecr.{region}.{dualStackDnsSuffix}, both
+// ecr-fips.{region}.{dualStackDnsSuffix}. ECR Public (us-east-1 only):
+// api.ecr-public.us-east-1.amazonaws.com, FIPS
+// api.ecr-public-fips.us-east-1.amazonaws.com, dual-stack (aws partition
+// rule) ecr-public.us-east-1.api.aws, both
+// api.ecr-public-fips.us-east-1.api.aws.
+//
+// An operator override wins over FIPS and dual-stack: the SDKs refuse that
+// combination, but here the hints may come from the image host, and the
+// operator's endpoint (a VPC endpoint, say) is the explicit choice.
+func ecrEndpoint(r registry, ec endpointConfig) (endpoint, signingRegion, service string) {
+	if r.public {
+		if u := firstSet(ec.ecrPublic, ec.all); u != "" {
+			return u, "us-east-1", "ecr-public"
+		}
+		return publicEndpoint(ec.useFIPS, ec.useDualStack), "us-east-1", "ecr-public"
+	}
+	if u := firstSet(ec.ecr, ec.all); u != "" {
+		return u, r.region, "ecr"
+	}
+	// SPEC §2: the host's -fips and dkr-ecr…on.aws hints count, as users asked.
+	fips, dual := r.fips || ec.useFIPS, r.dualStack || ec.useDualStack
+	p := r.partition
+	switch {
+	case fips && dual:
+		return "https://ecr-fips." + r.region + "." + p.dualStackSuffix, r.region, "ecr"
+	case dual:
+		return "https://ecr." + r.region + "." + p.dualStackSuffix, r.region, "ecr"
+	case fips:
+		return "https://api.ecr-fips." + r.region + "." + p.dnsSuffix, r.region, "ecr"
+	}
+	return "https://api.ecr." + r.region + "." + p.dnsSuffix, r.region, "ecr"
+}
+
+// publicEndpoint returns the ECR Public API endpoint; it lives only in
+// us-east-1 (SPEC §2). See ecrEndpoint for the rule set it follows.
+func publicEndpoint(fips, dual bool) string {
+	switch {
+	case fips && dual:
+		return "https://api.ecr-public-fips.us-east-1.api.aws"
+	case dual:
+		return "https://ecr-public.us-east-1.api.aws"
+	case fips:
+		return "https://api.ecr-public-fips.us-east-1.amazonaws.com"
+	}
+	return "https://api.ecr-public.us-east-1.amazonaws.com"
+}
+
+// stsEndpoint returns the regional STS endpoint URL for region, which must
+// satisfy validRegion (SPEC §7: regional endpoints are the SDK default).
+//
+// Per the STS endpoint rule set (botocore sts/2011-06-15
+// endpoint-rule-set-1.json, with UseGlobalEndpoint false): sts.{region}.
+// {dnsSuffix}, FIPS sts-fips.{region}.{dnsSuffix} except in aws-us-gov,
+// whose regional endpoint is already FIPS (sts.{region}.amazonaws.com),
+// dual-stack sts.{region}.{dualStackDnsSuffix}, both
+// sts-fips.{region}.{dualStackDnsSuffix} (us-gov included).
+func stsEndpoint(region string, ec endpointConfig) string {
+	if u := firstSet(ec.sts, ec.all); u != "" {
+		return u
+	}
+	p := partitionOf(region)
+	switch {
+	case ec.useFIPS && ec.useDualStack:
+		return "https://sts-fips." + region + "." + p.dualStackSuffix
+	case ec.useDualStack:
+		return "https://sts." + region + "." + p.dualStackSuffix
+	case ec.useFIPS && p.name == "aws-us-gov":
+		return "https://sts." + region + "." + p.dnsSuffix
+	case ec.useFIPS:
+		return "https://sts-fips." + region + "." + p.dnsSuffix
+	}
+	return "https://sts." + region + "." + p.dnsSuffix
+}
+
+// firstSet returns the first non-empty string, or "".
+func firstSet(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// parseEndpointURL validates an operator endpoint override: an absolute
+// http or https URL with a host, no userinfo, query or fragment, and a path
+// of "" or "/". It returns the URL without a trailing slash. name is the
+// environment variable, for the error.
+func parseEndpointURL(name, value string) (string, error) {
+	bad := func(why string) error {
+		return fmt.Errorf("invalid %s %s: %s", name, shortQuote(value), why)
+	}
+	// Refused before parsing, because url.Parse would accept and reshape them.
+	for i := 0; i < len(value); i++ {
+		if c := value[i]; c <= ' ' || c >= 0x7f || strings.IndexByte(`@?#%\`, c) >= 0 {
+			return "", bad(fmt.Sprintf("character %q not allowed (want scheme://host[:port] with no userinfo, query or fragment)", c))
+		}
+	}
+	u, err := url.Parse(value)
+	if err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Opaque != "" {
+		return "", bad("want an absolute http:// or https:// URL")
+	}
+	if u.Host == "" || u.Hostname() == "" {
+		return "", bad("no host")
+	}
+	if strings.HasSuffix(u.Host, ":") || u.Port() != "" && !validPort(u.Port()) {
+		return "", bad("port must be a decimal number from 1 to 65535")
+	}
+	if u.Path != "" && u.Path != "/" {
+		return "", bad("a path is not allowed")
+	}
+	return u.Scheme + "://" + u.Host, nil
+}
+
+// shortQuote quotes untrusted s for an error, cut so that the quoted form
+// fits in maxQuoted bytes: a huge or escape-heavy input cannot make a huge
+// message.
+func shortQuote(s string) string {
+	q := strconv.Quote(s)
+	if len(q) <= maxQuoted {
+		return q
+	}
+	for n := min(len(s), maxQuoted-2); ; n-- {
+		if q = strconv.Quote(s[:n]); len(q) <= maxQuoted {
+			return q + "…"
+		}
+	}
+}
