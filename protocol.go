@@ -1,0 +1,168 @@
+package main
+
+// The kubelet exec credential provider protocol (SPEC §1): one
+// CredentialProviderRequest on stdin, one CredentialProviderResponse on stdout.
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+const (
+	requestKind  = "CredentialProviderRequest"
+	responseKind = "CredentialProviderResponse"
+
+	// maxRequestBytes bounds stdin. kubelet's requests are a few hundred
+	// bytes, a few KiB with a service-account token.
+	maxRequestBytes = 1 << 20
+
+	// cacheKeyRegistry makes kubelet reuse the token for every image of the
+	// registry: an ECR token is valid for the whole registry.
+	cacheKeyRegistry = "Registry"
+)
+
+// apiVersion reports whether v is a credentialprovider.kubelet.k8s.io
+// version this program speaks. All three have the same request and
+// response shapes.
+func apiVersion(v string) bool {
+	switch v {
+	case "credentialprovider.kubelet.k8s.io/v1alpha1",
+		"credentialprovider.kubelet.k8s.io/v1beta1",
+		"credentialprovider.kubelet.k8s.io/v1":
+		return true
+	}
+	return false
+}
+
+// credentialProviderRequest is what kubelet writes to stdin.
+// serviceAccountToken and serviceAccountAnnotations come only from v1
+// kubelets whose provider config has tokenAttributes (KEP-4412).
+type credentialProviderRequest struct {
+	Kind                      string
+	APIVersion                string
+	Image                     string
+	ServiceAccountToken       string
+	ServiceAccountAnnotations map[string]string
+}
+
+// credentialProviderResponse is what kubelet decodes from stdout. kubelet
+// decodes strictly: these five fields and nothing else, exact case.
+type credentialProviderResponse struct {
+	Kind          string                `json:"kind"`
+	APIVersion    string                `json:"apiVersion"`
+	CacheKeyType  string                `json:"cacheKeyType"`
+	CacheDuration string                `json:"cacheDuration,omitempty"`
+	Auth          map[string]authConfig `json:"auth"`
+}
+
+// authConfig is one registry's credentials in a response.
+type authConfig struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+// parseRequest reads and validates one request from r.
+func parseRequest(r io.Reader) (credentialProviderRequest, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxRequestBytes+1))
+	if err != nil {
+		return credentialProviderRequest{}, fmt.Errorf("reading the request from stdin: %w", err)
+	}
+	if len(data) > maxRequestBytes {
+		return credentialProviderRequest{}, errors.New("request on stdin is larger than 1 MiB")
+	}
+	req, err := decodeRequest(data)
+	if err != nil {
+		return req, fmt.Errorf("bad CredentialProviderRequest on stdin: %w", err)
+	}
+	return req, nil
+}
+
+// decodeRequest decodes one JSON object, refusing trailing data. Field
+// names are matched exactly (encoding/json alone would match any case);
+// unknown fields are ignored because newer kubelets add fields.
+func decodeRequest(data []byte) (credentialProviderRequest, error) {
+	var req credentialProviderRequest
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var fields map[string]json.RawMessage
+	if err := dec.Decode(&fields); err != nil {
+		return req, fmt.Errorf("not a JSON object: %w", err)
+	}
+	if fields == nil {
+		return req, errors.New("not a JSON object")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return req, errors.New("data after the JSON object")
+	}
+	targets := []struct {
+		name string
+		dst  any
+	}{
+		{"kind", &req.Kind},
+		{"apiVersion", &req.APIVersion},
+		{"image", &req.Image},
+		{"serviceAccountToken", &req.ServiceAccountToken},
+		{"serviceAccountAnnotations", &req.ServiceAccountAnnotations},
+	}
+	for _, t := range targets {
+		if raw, ok := fields[t.name]; ok {
+			if err := json.Unmarshal(raw, t.dst); err != nil {
+				return req, fmt.Errorf("field %q: %w", t.name, err)
+			}
+		}
+	}
+	return req, validateRequest(req)
+}
+
+// validateRequest checks the fields kubelet always sends.
+func validateRequest(req credentialProviderRequest) error {
+	switch {
+	case req.Kind != requestKind:
+		return fmt.Errorf("kind is %s, want %q", shortQuote(req.Kind), requestKind)
+	case !apiVersion(req.APIVersion):
+		return fmt.Errorf("unknown apiVersion %s (this provider speaks credentialprovider.kubelet.k8s.io v1alpha1, v1beta1 and v1)", shortQuote(req.APIVersion))
+	case req.Image == "":
+		return errors.New("image is empty or missing")
+	}
+	return nil
+}
+
+// newResponse answers req with auth for the registry host. kubelet caches
+// the entry for cacheDuration; half the token's remaining life, as
+// upstream does, leaves the second half as margin (SPEC §3).
+func newResponse(apiVersion, host string, auth registryAuth, now time.Time) credentialProviderResponse {
+	return credentialProviderResponse{
+		Kind:          responseKind,
+		APIVersion:    apiVersion,
+		CacheKeyType:  cacheKeyRegistry,
+		CacheDuration: cacheDuration(auth.expires, now),
+		Auth:          map[string]authConfig{host: {Username: auth.username, Password: auth.password}},
+	}
+}
+
+// cacheDuration is half of the life left until expires, in whole seconds:
+// "0s" (do not cache) when the expiry is unknown, and "" (kubelet's
+// defaultCacheDuration) when less than a second is left.
+func cacheDuration(expires, now time.Time) string {
+	if expires.IsZero() {
+		return "0s"
+	}
+	half := (expires.Sub(now) / 2).Truncate(time.Second)
+	if half < time.Second {
+		return ""
+	}
+	return half.String()
+}
+
+// writeResponse writes resp as exactly one JSON object and a newline.
+func writeResponse(w io.Writer, resp credentialProviderResponse) error {
+	data, err := json.Marshal(resp)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(data, '\n'))
+	return err
+}
