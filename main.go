@@ -1,5 +1,270 @@
-// Command ecr-credential-provider is a kubelet image credential provider for
-// Amazon ECR.
+// Command ecr-credential-provider is a kubelet image credential provider
+// for Amazon ECR: kubelet runs it for each image that matches the
+// provider's matchImages globs, writes a CredentialProviderRequest to its
+// stdin, and reads a CredentialProviderResponse holding the registry's
+// user name and password from its stdout.
+//
+// One run: read the request from stdin; map the image to its registry,
+// region and ECR API endpoint; find AWS credentials; call ECR
+// GetAuthorizationToken, signed with Signature Version 4; write the
+// decoded token to stdout with a cache duration of half its remaining life.
+//
+// Usage:
+//
+//	ecr-credential-provider [get-credentials]
+//	ecr-credential-provider --version
+//	ecr-credential-provider --help
+//
+// The word get-credentials, which kubelet configs commonly pass in args,
+// is accepted and ignored.
+//
+// Environment, with the AWS SDKs' meanings:
+//
+//	AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN
+//	    static credentials
+//	AWS_REGION, AWS_DEFAULT_REGION
+//	    the region of a registry that is not an ECR host (a mirror)
+//	AWS_USE_FIPS_ENDPOINT, AWS_USE_DUALSTACK_ENDPOINT
+//	    "true" or "false"; a FIPS or dual-stack registry host implies them
+//	AWS_ENDPOINT_URL_ECR, AWS_ENDPOINT_URL_ECR_PUBLIC, AWS_ENDPOINT_URL
+//	    endpoint overrides; the signing region and service stay those
+//	    of the registry
+//	AWS_CA_BUNDLE
+//	    a PEM file of CA certificates that replaces the system roots
+//	AWS_MAX_ATTEMPTS
+//	    attempts per API call, 3 by default
+//	HTTPS_PROXY, HTTP_PROXY, NO_PROXY
+//	    proxies for the AWS API calls
+//
+// Exit codes: 0, the response is on stdout; 1, the provider failed (one
+// line on stderr says what failed and what to check; stdout is empty);
+// 2, the command line is wrong.
+//
+// Every run ends within 20 seconds, far inside kubelet's one-minute kill;
+// each HTTP attempt within 5 seconds.
+//
+// Specifications implemented: the kubelet credential provider exec
+// protocol (credentialprovider.kubelet.k8s.io v1alpha1, v1beta1, v1,
+// including KEP-4412 service-account tokens); ECR GetAuthorizationToken
+// (awsJson1.1, private and public); AWS Signature Version 4; the AWS SDKs'
+// endpoint rules, environment variables and standard retry mode.
 package main
 
-func main() {}
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version string
+
+// runTimeout is the whole run's deadline. kubelet kills the plugin after
+// one minute; a third of that leaves room for a slow node.
+const runTimeout = 20 * time.Second
+
+const defaultMaxAttempts = 3
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv, time.Now))
+}
+
+// run is the whole program; it returns the exit code.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string, now func() time.Time) int {
+	if code, done := parseArgs(args, stdout, stderr); done {
+		return code
+	}
+	warn := func(msg string) { fmt.Fprintln(stderr, "ecr-credential-provider: "+msg) }
+	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+	defer cancel()
+	resp, err := provide(ctx, stdin, getenv, &clock{now: now}, warn)
+	if err != nil {
+		warn(oneLine(err.Error()))
+		return 1
+	}
+	if err := writeResponse(stdout, resp); err != nil {
+		warn("writing the response to stdout: " + oneLine(err.Error()))
+		return 1
+	}
+	return 0
+}
+
+// provide answers the request on stdin, in the order of SPEC §1–§5:
+// request, registry, endpoint, credentials, GetAuthorizationToken.
+func provide(ctx context.Context, stdin io.Reader, getenv func(string) string, clk *clock, warn func(string)) (credentialProviderResponse, error) {
+	var none credentialProviderResponse
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return none, err
+	}
+	req, err := parseRequest(stdin)
+	if err != nil {
+		return none, err
+	}
+	reg, err := parseRegistry(req.Image, cfg.region)
+	if err != nil {
+		return none, err
+	}
+	endpoint, region, service := ecrEndpoint(reg, cfg.endpoints)
+	client, err := newAWSClient(cfg, clk, warn)
+	if err != nil {
+		return none, err
+	}
+	creds, err := resolveCredentials(ctx, []credentialSource{environmentSource(cfg.env)})
+	if err != nil {
+		return none, err
+	}
+	auth, err := getAuthorizationToken(ctx, client, endpoint, region, service, creds)
+	if err != nil {
+		return none, err
+	}
+	return newResponse(req.APIVersion, reg.host, auth, clk.Now()), nil
+}
+
+// config is everything the run reads from its environment, read once.
+type config struct {
+	region      string // AWS_REGION, else AWS_DEFAULT_REGION
+	endpoints   endpointConfig
+	caBundle    string
+	maxAttempts int
+	env         envCredentials
+}
+
+// loadConfig reads and validates the environment.
+func loadConfig(getenv func(string) string) (config, error) {
+	cfg := config{
+		region:   firstSet(getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION")),
+		caBundle: getenv("AWS_CA_BUNDLE"),
+		env: envCredentials{
+			accessKeyID:     getenv("AWS_ACCESS_KEY_ID"),
+			secretAccessKey: getenv("AWS_SECRET_ACCESS_KEY"),
+			sessionToken:    getenv("AWS_SESSION_TOKEN"),
+		},
+	}
+	var err error
+	if cfg.endpoints, err = loadEndpointConfig(getenv); err != nil {
+		return cfg, err
+	}
+	cfg.maxAttempts, err = parseMaxAttempts(getenv("AWS_MAX_ATTEMPTS"))
+	return cfg, err
+}
+
+// loadEndpointConfig reads the endpoint switches and overrides.
+func loadEndpointConfig(getenv func(string) string) (endpointConfig, error) {
+	var ec endpointConfig
+	var err error
+	if ec.useFIPS, err = parseBool("AWS_USE_FIPS_ENDPOINT", getenv("AWS_USE_FIPS_ENDPOINT")); err != nil {
+		return ec, err
+	}
+	if ec.useDualStack, err = parseBool("AWS_USE_DUALSTACK_ENDPOINT", getenv("AWS_USE_DUALSTACK_ENDPOINT")); err != nil {
+		return ec, err
+	}
+	for _, o := range []struct {
+		name string
+		dst  *string
+	}{
+		{"AWS_ENDPOINT_URL_ECR", &ec.ecr},
+		{"AWS_ENDPOINT_URL_ECR_PUBLIC", &ec.ecrPublic},
+		{"AWS_ENDPOINT_URL_STS", &ec.sts},
+		{"AWS_ENDPOINT_URL", &ec.all},
+	} {
+		if v := getenv(o.name); v != "" {
+			if *o.dst, err = parseEndpointURL(o.name, v); err != nil {
+				return ec, err
+			}
+		}
+	}
+	return ec, nil
+}
+
+// parseBool reads an SDK boolean: "true" or "false" in any case, or unset.
+func parseBool(name, v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "", "false":
+		return false, nil
+	case "true":
+		return true, nil
+	}
+	return false, fmt.Errorf("%s is %s, want true or false", name, shortQuote(v))
+}
+
+// parseMaxAttempts reads AWS_MAX_ATTEMPTS, a whole number of at least 1.
+func parseMaxAttempts(v string) (int, error) {
+	if v == "" {
+		return defaultMaxAttempts, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 100 {
+		return 0, fmt.Errorf("AWS_MAX_ATTEMPTS is %s, want a whole number from 1 to 100", shortQuote(v))
+	}
+	return n, nil
+}
+
+// newAWSClient builds the run's client for ECR and STS.
+func newAWSClient(cfg config, clk *clock, warn func(string)) (*awsClient, error) {
+	hc, err := newHTTPClient(cfg.caBundle)
+	if err != nil {
+		return nil, err
+	}
+	return &awsClient{http: hc, maxAttempts: cfg.maxAttempts, clock: clk, warn: warn}, nil
+}
+
+// parseArgs handles the command line; done is true when the run ends here.
+func parseArgs(args []string, stdout, stderr io.Writer) (code int, done bool) {
+	fs := flag.NewFlagSet("ecr-credential-provider", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	fs.Usage = func() {} // printed below, to stdout for --help
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			fmt.Fprint(stdout, usage)
+			return 0, true
+		}
+		fmt.Fprint(stderr, usage)
+		return 2, true
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, "ecr-credential-provider", buildVersion())
+		return 0, true
+	}
+	for _, a := range fs.Args() {
+		if a != "get-credentials" {
+			fmt.Fprintf(stderr, "ecr-credential-provider: unexpected argument %s\n%s", shortQuote(a), usage)
+			return 2, true
+		}
+	}
+	return 0, false
+}
+
+const usage = `usage: ecr-credential-provider [get-credentials]
+       ecr-credential-provider --version
+
+kubelet runs this program as an image credential provider: it reads a
+CredentialProviderRequest on stdin and writes a CredentialProviderResponse
+with Amazon ECR credentials on stdout. See the README for the kubelet
+configuration and the environment variables it reads.
+
+Exit codes: 0 success, 1 failure (reason on stderr), 2 usage error.
+`
+
+// buildVersion is the stamped version, else the module's.
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "unknown"
+}
+
+// oneLine keeps an error message on one stderr line.
+func oneLine(s string) string {
+	return strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
+}

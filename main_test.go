@@ -1,0 +1,354 @@
+package main
+
+// Tests of the whole run: in-process through run, and end to end through
+// the built binary, started exactly as kubelet starts it.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// binary is the program built once for the end-to-end tests.
+var binary struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binary.dir != "" {
+		os.RemoveAll(binary.dir)
+	}
+	os.Exit(code)
+}
+
+// builtBinary builds the program (static, as `make` does) on first use.
+func builtBinary(t *testing.T) string {
+	t.Helper()
+	binary.once.Do(func() {
+		binary.dir, binary.err = os.MkdirTemp("", "ecr-credential-provider-e2e")
+		if binary.err != nil {
+			return
+		}
+		binary.path = filepath.Join(binary.dir, "ecr-credential-provider")
+		cmd := exec.Command("go", "build", "-trimpath", "-o", binary.path, ".")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			binary.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binary.err != nil {
+		t.Fatal(binary.err)
+	}
+	return binary.path
+}
+
+// result is what one run printed.
+type result struct {
+	stdout, stderr string
+	code           int
+	elapsed        time.Duration
+}
+
+// runBinary runs the built binary as kubelet does: args, the request on
+// stdin, and an environment (here exactly env, plus a HOME of its own so
+// that no real AWS files are read).
+func runBinary(t *testing.T, env map[string]string, stdin string, args ...string) result {
+	t.Helper()
+	path := builtBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // kubelet's kill
+	defer cancel()
+	cmd := exec.CommandContext(ctx, path, args...)
+	cmd.Env = []string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.Stdin = strings.NewReader(stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	r := result{stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(start)}
+	if exit, ok := err.(*exec.ExitError); ok {
+		r.code = exit.ExitCode()
+	} else if err != nil {
+		t.Fatalf("running the binary: %v", err)
+	}
+	return r
+}
+
+// runInProcess calls run with env as the whole environment.
+func runInProcess(env map[string]string, stdin string, args ...string) result {
+	var stdout, stderr bytes.Buffer
+	code := run(args, strings.NewReader(stdin), &stdout, &stderr, func(k string) string { return env[k] }, time.Now)
+	return result{stdout: stdout.String(), stderr: stderr.String(), code: code}
+}
+
+// request is the exact stdin kubelet writes (SPEC §1).
+func request(apiVersion, image string) string {
+	return fmt.Sprintf(`{"kind":"CredentialProviderRequest","apiVersion":"credentialprovider.kubelet.k8s.io/%s","image":%q}`+"\n", apiVersion, image)
+}
+
+// decodeStrictly decodes a response the way kubelet does: one object,
+// only the five known fields with exact names, only username and password
+// in an auth entry, nothing after it (SPEC §1).
+func decodeStrictly(t *testing.T, stdout string) credentialProviderResponse {
+	t.Helper()
+	if !strings.HasSuffix(stdout, "}\n") || strings.Count(stdout, "\n") != 1 {
+		t.Fatalf("stdout %q is not one JSON object and a newline", stdout)
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(stdout), &fields); err != nil {
+		t.Fatalf("stdout is not JSON: %v", err)
+	}
+	for k := range fields {
+		if !slices.Contains([]string{"kind", "apiVersion", "cacheKeyType", "cacheDuration", "auth"}, k) {
+			t.Fatalf("response has field %q that kubelet rejects", k)
+		}
+	}
+	var auth map[string]map[string]json.RawMessage
+	json.Unmarshal(fields["auth"], &auth)
+	for host, entry := range auth {
+		for k := range entry {
+			if k != "username" && k != "password" {
+				t.Fatalf("auth[%q] has field %q that kubelet rejects", host, k)
+			}
+		}
+	}
+	var resp credentialProviderResponse
+	if err := json.Unmarshal([]byte(stdout), &resp); err != nil {
+		t.Fatal(err)
+	}
+	if resp.Kind != responseKind || !slices.Contains([]string{cacheKeyRegistry, "Image", "Global"}, resp.CacheKeyType) {
+		t.Fatalf("response kind %q cacheKeyType %q", resp.Kind, resp.CacheKeyType)
+	}
+	if resp.CacheDuration != "" {
+		if _, err := time.ParseDuration(resp.CacheDuration); err != nil {
+			t.Fatalf("cacheDuration %q: %v", resp.CacheDuration, err)
+		}
+	}
+	return resp
+}
+
+// staticEnv is a node with static credentials whose ECR calls go to url,
+// trusting caBundle.
+func staticEnv(url, caBundle string) map[string]string {
+	return map[string]string{
+		"AWS_ACCESS_KEY_ID":           testAccessKey,
+		"AWS_SECRET_ACCESS_KEY":       testSecretKey,
+		"AWS_ENDPOINT_URL_ECR":        url,
+		"AWS_ENDPOINT_URL_ECR_PUBLIC": url,
+		"AWS_CA_BUNDLE":               caBundle,
+	}
+}
+
+// assertFailed checks the failure contract: exit 1, nothing on stdout,
+// one stderr line with the program's prefix that contains want.
+func assertFailed(t *testing.T, r result, want string) {
+	t.Helper()
+	if r.code != 1 || r.stdout != "" {
+		t.Fatalf("exit %d, stdout %q; want exit 1 and no stdout (stderr %q)", r.code, r.stdout, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+	last := lines[len(lines)-1]
+	if !strings.HasPrefix(last, "ecr-credential-provider: ") || !strings.Contains(last, want) {
+		t.Fatalf("stderr %q; want one line starting ecr-credential-provider: and containing %q", r.stderr, want)
+	}
+	assertNoSecrets(t, r)
+}
+
+// sentinels are the secret values every test uses; none may ever be
+// printed, on success or failure, except the password in a response.
+var sentinels = []string{testSecretKey, testSessionToken, testPassword}
+
+// assertNoSecrets checks stderr (and stdout, unless it is a response)
+// for every sentinel secret.
+func assertNoSecrets(t *testing.T, r result) {
+	t.Helper()
+	for _, s := range sentinels {
+		if strings.Contains(r.stderr, s) || (r.code != 0 && strings.Contains(r.stdout, s)) {
+			t.Errorf("a secret (%.12s…) was printed: stdout %q stderr %q", s, r.stdout, r.stderr)
+		}
+	}
+}
+
+func TestEndToEndAPIVersions(t *testing.T) {
+	fake := newFakeECR(t)
+	url, ca := tlsFake(t, fake)
+	const image = "123456789012.dkr.ecr.us-west-2.amazonaws.com/team/app"
+	for _, v := range []string{"v1alpha1", "v1beta1", "v1"} {
+		t.Run(v, func(t *testing.T) {
+			r := runBinary(t, staticEnv(url, ca), request(v, image), "get-credentials")
+			if r.code != 0 || r.stderr != "" {
+				t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+			}
+			resp := decodeStrictly(t, r.stdout)
+			if resp.APIVersion != "credentialprovider.kubelet.k8s.io/"+v || resp.CacheKeyType != "Registry" {
+				t.Errorf("apiVersion %q cacheKeyType %q", resp.APIVersion, resp.CacheKeyType)
+			}
+			auth := resp.Auth["123456789012.dkr.ecr.us-west-2.amazonaws.com"]
+			if len(resp.Auth) != 1 || auth.Username != "AWS" || auth.Password != testPassword {
+				t.Errorf("auth = %v", resp.Auth)
+			}
+			if d, _ := time.ParseDuration(resp.CacheDuration); d < 5*time.Hour+59*time.Minute || d > 6*time.Hour {
+				t.Errorf("cacheDuration %q, want about 6h (half of 12h)", resp.CacheDuration)
+			}
+		})
+	}
+	calls := fake.Calls()
+	if len(calls) != 3 || calls[0].region != "us-west-2" || calls[0].service != "ecr" {
+		t.Errorf("fake ECR saw %+v", calls)
+	}
+}
+
+// TestEndToEndEndpoints runs the binary through a proxy that terminates
+// TLS for any host, so the CONNECT target shows the endpoint it chose.
+func TestEndToEndEndpoints(t *testing.T) {
+	tests := []struct {
+		image, env     string // env: "NAME=value" or ""
+		authKey        string
+		connect        string
+		region, target string
+	}{
+		{"123456789012.dkr.ecr.eu-west-1.amazonaws.com/app", "", "123456789012.dkr.ecr.eu-west-1.amazonaws.com", "api.ecr.eu-west-1.amazonaws.com:443", "eu-west-1", targetPrivate},
+		{"123456789012.dkr.ecr-fips.us-east-1.amazonaws.com/app", "", "123456789012.dkr.ecr-fips.us-east-1.amazonaws.com", "api.ecr-fips.us-east-1.amazonaws.com:443", "us-east-1", targetPrivate},
+		{"123456789012.dkr-ecr.us-east-2.on.aws/app", "", "123456789012.dkr-ecr.us-east-2.on.aws", "ecr.us-east-2.api.aws:443", "us-east-2", targetPrivate},
+		{"123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/app", "", "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn", "api.ecr.cn-north-1.amazonaws.com.cn:443", "cn-north-1", targetPrivate},
+		{"123456789012.dkr.ecr.us-east-1.amazonaws.com/app", "AWS_USE_FIPS_ENDPOINT=true", "123456789012.dkr.ecr.us-east-1.amazonaws.com", "api.ecr-fips.us-east-1.amazonaws.com:443", "us-east-1", targetPrivate},
+		{"123456789012.dkr.ecr.us-east-1.amazonaws.com/app", "AWS_USE_DUALSTACK_ENDPOINT=true", "123456789012.dkr.ecr.us-east-1.amazonaws.com", "ecr.us-east-1.api.aws:443", "us-east-1", targetPrivate},
+		{"123456789012.dkr.ecr.us-east-1.amazonaws.com:443/app", "", "123456789012.dkr.ecr.us-east-1.amazonaws.com:443", "api.ecr.us-east-1.amazonaws.com:443", "us-east-1", targetPrivate},
+		{"public.ecr.aws/team/app", "", "public.ecr.aws", "api.ecr-public.us-east-1.amazonaws.com:443", "us-east-1", targetPublic},
+		{"ecr-public.aws.com/team/app", "", "ecr-public.aws.com", "api.ecr-public.us-east-1.amazonaws.com:443", "us-east-1", targetPublic},
+		{"registry.example.com/team/app", "AWS_REGION=ap-south-1", "registry.example.com", "api.ecr.ap-south-1.amazonaws.com:443", "ap-south-1", targetPrivate},
+	}
+	for _, tt := range tests {
+		t.Run(tt.image+" "+tt.env, func(t *testing.T) {
+			fake := newFakeECR(t)
+			proxy := newMITMProxy(t, fake)
+			env := map[string]string{
+				"AWS_ACCESS_KEY_ID": testAccessKey, "AWS_SECRET_ACCESS_KEY": testSecretKey,
+				"HTTPS_PROXY": proxy.URL, "AWS_CA_BUNDLE": proxy.CABundle,
+			}
+			if k, v, ok := strings.Cut(tt.env, "="); ok {
+				env[k] = v
+			}
+			r := runBinary(t, env, request("v1", tt.image))
+			if r.code != 0 {
+				t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+			}
+			resp := decodeStrictly(t, r.stdout)
+			if _, ok := resp.Auth[tt.authKey]; !ok || len(resp.Auth) != 1 {
+				t.Errorf("auth keys %v, want %q", resp.Auth, tt.authKey)
+			}
+			calls := fake.Calls()
+			if got := proxy.Connects(); !slices.Equal(got, []string{tt.connect}) {
+				t.Errorf("CONNECT %v, want %q", got, tt.connect)
+			}
+			if len(calls) != 1 || calls[0].region != tt.region || calls[0].target != tt.target || calls[0].sni+":443" != tt.connect {
+				t.Errorf("fake ECR saw %+v, want region %q target %q", calls, tt.region, tt.target)
+			}
+		})
+	}
+}
+
+func TestEndToEndFailures(t *testing.T) {
+	denied := newFakeECR(t)
+	denied.misbehave = func(_ int, w http.ResponseWriter, _ *http.Request) bool {
+		awsJSONError(w, 400, "AccessDeniedException", "User: arn:aws:iam::123456789012:user/x is not authorized to perform: ecr:GetAuthorizationToken")
+		return true
+	}
+	deniedURL, deniedCA := tlsFake(t, denied)
+	proxy := newMITMProxy(t, newFakeECR(t))
+	viaProxy := map[string]string{
+		"AWS_ACCESS_KEY_ID": testAccessKey, "AWS_SECRET_ACCESS_KEY": testSecretKey,
+		"AWS_SESSION_TOKEN": testSessionToken, "HTTPS_PROXY": proxy.URL, "AWS_CA_BUNDLE": proxy.CABundle,
+	}
+	private := request("v1", "123456789012.dkr.ecr.us-east-1.amazonaws.com/app")
+	tests := []struct {
+		name  string
+		env   map[string]string
+		stdin string
+		want  string
+	}{
+		{"no credentials", map[string]string{"HTTPS_PROXY": proxy.URL, "AWS_CA_BUNDLE": proxy.CABundle}, private, "no AWS credentials found (environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY not set"},
+		{"half the keys", map[string]string{"AWS_SECRET_ACCESS_KEY": testSecretKey}, private, "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not"},
+		{"access denied", staticEnv(deniedURL, deniedCA), private, "AccessDeniedException: User: arn:aws:iam::123456789012:user/x is not authorized"},
+		{"refused image", viaProxy, request("v1", "evil.example.com/app"), `"evil.example.com"`},
+		{"look-alike host", viaProxy, request("v1", "123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.com/app"), "amazonaws.com.evil.com"},
+		{"wrong kind", viaProxy, `{"kind":"Pod","apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":"public.ecr.aws/a"}`, `kind is "Pod"`},
+		{"unknown apiVersion", viaProxy, `{"kind":"CredentialProviderRequest","apiVersion":"v2","image":"public.ecr.aws/a"}`, `unknown apiVersion "v2"`},
+		{"no image", viaProxy, `{"kind":"CredentialProviderRequest","apiVersion":"credentialprovider.kubelet.k8s.io/v1"}`, "image is empty or missing"},
+		{"not JSON", viaProxy, "hello", "not a JSON object"},
+		{"trailing data", viaProxy, private + "{}", "data after the JSON object"},
+		{"bad FIPS switch", map[string]string{"AWS_USE_FIPS_ENDPOINT": "yes"}, private, `AWS_USE_FIPS_ENDPOINT is "yes", want true or false`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assertFailed(t, runBinary(t, tt.env, tt.stdin), tt.want)
+		})
+	}
+	if got := proxy.Connects(); len(got) != 0 {
+		t.Errorf("failed runs connected to %v; want no request at all", got)
+	}
+}
+
+func TestCommandLine(t *testing.T) {
+	tests := []struct {
+		args       []string
+		code       int
+		stdout     string // substring
+		stderrWant string // substring; "" means stderr must be empty
+	}{
+		{[]string{"--version"}, 0, "ecr-credential-provider ", ""},
+		{[]string{"-version"}, 0, "ecr-credential-provider ", ""},
+		{[]string{"--help"}, 0, "usage: ecr-credential-provider", ""},
+		{[]string{"-h"}, 0, "usage: ecr-credential-provider", ""},
+		{[]string{"--bogus"}, 2, "", "flag provided but not defined: -bogus"},
+		{[]string{"fetch"}, 2, "", `unexpected argument "fetch"`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			r := runBinary(t, nil, "", tt.args...)
+			if r.code != tt.code || !strings.Contains(r.stdout, tt.stdout) || (tt.stderrWant == "") != (r.stderr == "") || !strings.Contains(r.stderr, tt.stderrWant) {
+				t.Errorf("exit %d stdout %q stderr %q; want exit %d, stdout with %q, stderr with %q", r.code, r.stdout, r.stderr, tt.code, tt.stdout, tt.stderrWant)
+			}
+		})
+	}
+}
+
+// TestDemo is what `make demo` shows: the built binary run exactly as
+// kubelet runs it, against a local fake ECR. It is also a test: the run
+// must succeed.
+func TestDemo(t *testing.T) {
+	fake := newFakeECR(t)
+	url, ca := tlsFake(t, fake)
+	stdin := request("v1", "123456789012.dkr.ecr.us-east-1.amazonaws.com/demo/app")
+	r := runBinary(t, staticEnv(url, ca), stdin, "get-credentials")
+	if r.code != 0 {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	resp := decodeStrictly(t, r.stdout)
+	if len(fake.Calls()) != 1 {
+		t.Fatalf("fake ECR calls %v", fake.Calls())
+	}
+	if testing.Verbose() {
+		masked := strings.ReplaceAll(r.stdout, testPassword, strings.Repeat("*", 12))
+		fmt.Printf("=== DEMO\n$ ecr-credential-provider get-credentials  # as kubelet runs it\n"+
+			"(AWS_ENDPOINT_URL_ECR=%s, a local fake ECR with its own TLS certificate)\n\nstdin:\n%s\nstdout (password masked):\n%s\n"+
+			"kubelet now pulls with user %q for %d registry, cached for %s.\n=== END\n",
+			url, stdin, masked, resp.Auth["123456789012.dkr.ecr.us-east-1.amazonaws.com"].Username, len(resp.Auth), resp.CacheDuration)
+	}
+}
