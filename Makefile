@@ -2,7 +2,10 @@
 BINARY  := ecr-credential-provider
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -buildid= -X main.version=$(VERSION)
-BUILD   := CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags '$(LDFLAGS)'
+# HTTP/1.1 is all that ECR, STS and IMDS need: leaving out net/http's
+# bundled HTTP/2 (the nethttpomithttp2 tag) saves 0.4 MB.
+TAGS    := nethttpomithttp2
+BUILD   := CGO_ENABLED=0 go build -tags $(TAGS) -trimpath -buildvcs=false -ldflags '$(LDFLAGS)'
 # The stripped binary must stay at or under 6.5 MB (upstream: 14.3 MB).
 MAX_SIZE := 6500000
 FUZZTIME ?= 10s

@@ -44,7 +44,7 @@ func builtBinary(t *testing.T) string {
 			return
 		}
 		binary.path = filepath.Join(binary.dir, "ecr-credential-provider")
-		cmd := exec.Command("go", "build", "-trimpath", "-o", binary.path, ".")
+		cmd := exec.Command("go", "build", "-tags", "nethttpomithttp2", "-trimpath", "-o", binary.path, ".")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			binary.err = fmt.Errorf("go build: %v\n%s", err, out)
