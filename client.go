@@ -136,7 +136,6 @@ func newHTTPClient(caBundle string) (*http.Client, error) {
 		TLSClientConfig:        tlsConfig,
 		TLSHandshakeTimeout:    attemptTimeout,
 		ResponseHeaderTimeout:  attemptTimeout,
-		ForceAttemptHTTP2:      true,
 		MaxResponseHeaderBytes: 64 << 10,
 	}
 	return &http.Client{
