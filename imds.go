@@ -1,0 +1,409 @@
+// The EC2 instance metadata client (SPEC §6): the last source of the
+// credential chain (SPEC §5, step 5) and the last source of a region.
+//
+// Only IMDSv2 is spoken, on purpose. The SDK falls back to IMDSv1 (plain GETs
+// without a session token) when the token PUT is answered 403, 404 or 405;
+// this client never does. Hardened nodes set HttpTokens=required precisely so
+// that nothing on them reads metadata without a token: a silent downgrade is
+// the attack they are hardened against (a forwarded or SSRF'd GET cannot carry
+// a token it never obtained with a PUT). A service that refuses the PUT is
+// reported as unavailable, with a message that says IMDSv1 is not used.
+//
+// Timeouts and retries: every HTTP call (dial, headers and body) has its own
+// one-second limit, so a machine off EC2 learns it in about a second. A
+// connection error or timeout is not retried: it means there is no service
+// here, and retrying would only double the wait. A 5xx answer is retried once
+// after a short pause, so one call stays near two seconds at worst. (The SDK
+// retries IMDS with its standard retryer, 3 attempts, under a 5 s operation
+// timeout; we trade that for a bounded wait in kubelet's one-minute budget.)
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+)
+
+const (
+	imdsIPv4Endpoint = "http://169.254.169.254"
+	imdsIPv6Endpoint = "http://[fd00:ec2::254]"
+
+	imdsTokenPath  = "/latest/api/token"
+	imdsRolesPath  = "/latest/meta-data/iam/security-credentials/"
+	imdsRegionPath = "/latest/meta-data/placement/region"
+
+	imdsTokenHeader    = "X-aws-ec2-metadata-token"
+	imdsTokenTTLHeader = "X-aws-ec2-metadata-token-ttl-seconds"
+	// imdsTokenTTL is the longest life the service grants (SPEC §6: 1–21600
+	// seconds); a run is short, so the token normally never expires under it.
+	imdsTokenTTL = "21600"
+
+	imdsCallTimeout = time.Second
+	imdsAttempts    = 2
+	imdsRetryPause  = 200 * time.Millisecond
+	imdsMaxBody     = 64 << 10
+)
+
+var (
+	// imdsRoleName is IAM's own rule for role names: 1–64 of these characters.
+	// The name is put into a URL path, so nothing else may pass.
+	imdsRoleName = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,64}$`)
+	// imdsRegionName matches every partition's region names (SPEC §2 table:
+	// us-east-1, us-gov-west-1, us-isob-east-1, eusc-de-east-1 …) and nothing
+	// with upper case, spaces or markup.
+	imdsRegionName = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+){1,3}-[0-9]{1,2}$`)
+)
+
+// imdsConfig is the environment's say on IMDS, read once by the caller.
+type imdsConfig struct {
+	disabled bool   // AWS_EC2_METADATA_DISABLED=true
+	endpoint string // validated base URL, no trailing slash
+}
+
+// imdsUnavailableError means the metadata service has nothing to offer here:
+// it is disabled, not reachable, refuses IMDSv2, or the instance has no role.
+// The chain treats it as "not configured" and moves on; any other error from
+// this file means the service answered, but wrongly.
+type imdsUnavailableError struct{ reason string }
+
+// Error returns the reason, which never holds a secret.
+func (e *imdsUnavailableError) Error() string { return e.reason }
+
+// loadIMDSConfig reads AWS_EC2_METADATA_DISABLED,
+// AWS_EC2_METADATA_SERVICE_ENDPOINT and AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE
+// (SPEC §6). The explicit endpoint wins over the mode. When IMDS is disabled
+// the other two are not checked: a service never called cannot be
+// misconfigured in a way that matters.
+func loadIMDSConfig(getenv func(string) string) (imdsConfig, error) {
+	// Like the SDK: only a case-insensitive "true" disables; "false" and any
+	// other value leave the service enabled.
+	if strings.EqualFold(getenv("AWS_EC2_METADATA_DISABLED"), "true") {
+		return imdsConfig{disabled: true}, nil
+	}
+	if raw := getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT"); raw != "" {
+		endpoint, err := parseIMDSEndpoint(raw)
+		if err != nil {
+			return imdsConfig{}, fmt.Errorf("AWS_EC2_METADATA_SERVICE_ENDPOINT: %w", err)
+		}
+		return imdsConfig{endpoint: endpoint}, nil
+	}
+	// Like the SDK: the mode is trimmed and compared without regard to case.
+	mode := strings.TrimSpace(getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE"))
+	switch {
+	case mode == "", strings.EqualFold(mode, "IPv4"):
+		return imdsConfig{endpoint: imdsIPv4Endpoint}, nil
+	case strings.EqualFold(mode, "IPv6"):
+		return imdsConfig{endpoint: imdsIPv6Endpoint}, nil
+	}
+	return imdsConfig{}, fmt.Errorf("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: %q is neither IPv4 nor IPv6", mode)
+}
+
+// parseIMDSEndpoint checks that raw is an absolute http or https URL naming
+// only a host (and port), and returns it without a trailing slash. A path is
+// refused rather than silently dropped or kept: the SDK replaces it with the
+// request path, so any meaning the user gave it would be lost either way.
+func parseIMDSEndpoint(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		// Not url.Error's text: it repeats the raw value, which may hold a password.
+		return "", errors.New("not a valid URL")
+	}
+	if u.User != nil {
+		return "", errors.New("URL must not carry user information")
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", fmt.Errorf("%q is not an http or https URL", raw)
+	case u.Host == "" || u.Opaque != "":
+		return "", fmt.Errorf("%q has no host", raw)
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(raw, "#"):
+		return "", fmt.Errorf("%q must not have a query or fragment", raw)
+	case u.Path != "" && u.Path != "/":
+		return "", fmt.Errorf("%q must not have a path", raw)
+	}
+	return u.Scheme + "://" + u.Host, nil
+}
+
+// imdsClient talks to one metadata service for one run. It holds the session
+// token so that a second lookup (credentials, then region) reuses it.
+type imdsClient struct {
+	cfg  imdsConfig
+	http *http.Client
+
+	mu    sync.Mutex
+	token string
+}
+
+// newIMDSClient returns a client for cfg. Its transport never uses a proxy
+// (SPEC §6: the service is link-local) and never follows a redirect.
+func newIMDSClient(cfg imdsConfig) *imdsClient {
+	dialer := &net.Dialer{Timeout: imdsCallTimeout}
+	transport := &http.Transport{
+		Proxy:                 nil,
+		DialContext:           dialer.DialContext,
+		TLSHandshakeTimeout:   imdsCallTimeout,
+		ResponseHeaderTimeout: imdsCallTimeout,
+		MaxIdleConns:          1,
+	}
+	return &imdsClient{cfg: cfg, http: &http.Client{
+		Transport: transport,
+		Timeout:   imdsCallTimeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}}
+}
+
+// roleCredentials fetches the instance role's credentials (SPEC §6): the role
+// name from the list, then that role's JSON document.
+func (c *imdsClient) roleCredentials(ctx context.Context) (credentials, error) {
+	status, body, err := c.get(ctx, imdsRolesPath)
+	if err != nil {
+		return credentials{}, err
+	}
+	if status == http.StatusNotFound {
+		return credentials{}, &imdsUnavailableError{fmt.Sprintf("instance metadata at %s: no IAM role attached to this instance", c.cfg.endpoint)}
+	}
+	if status != http.StatusOK {
+		return credentials{}, fmt.Errorf("instance metadata role list: HTTP %d", status)
+	}
+	role, err := parseIMDSRoleList(body)
+	if err != nil {
+		return credentials{}, err
+	}
+	status, body, err = c.get(ctx, imdsRolesPath+role)
+	if err != nil {
+		return credentials{}, err
+	}
+	if status != http.StatusOK {
+		return credentials{}, fmt.Errorf("instance metadata credentials for role %q: HTTP %d", role, status)
+	}
+	return parseIMDSCredentials(body)
+}
+
+// parseIMDSRoleList returns the first role name of the list, which has one
+// name a line (an instance profile holds at most one role).
+func parseIMDSRoleList(body []byte) (string, error) {
+	first, _, _ := strings.Cut(string(body), "\n")
+	role := strings.TrimSpace(first)
+	if role == "" {
+		return "", &imdsUnavailableError{"instance metadata: no IAM role attached to this instance"}
+	}
+	if !imdsRoleName.MatchString(role) || role == "." || role == ".." {
+		return "", fmt.Errorf("instance metadata role list: %s is not a role name", imdsQuote(role))
+	}
+	return role, nil
+}
+
+// imdsRoleDocument is the JSON the service returns for a role (SPEC §6).
+// LastUpdated and Type are read but not checked: the SDK ignores them too.
+// Unknown fields are allowed, since the service may add some; names match
+// without regard to case, as encoding/json does, which no real answer relies on.
+type imdsRoleDocument struct {
+	Code            string
+	LastUpdated     string
+	Type            string
+	AccessKeyID     string `json:"AccessKeyId"`
+	SecretAccessKey string
+	Token           string
+	Expiration      string
+}
+
+// parseIMDSCredentials decodes a role document. Its errors name fields and
+// quote Code only, never the body or any other value, since the body holds
+// secrets.
+func parseIMDSCredentials(body []byte) (credentials, error) {
+	var doc imdsRoleDocument
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return credentials{}, errors.New("instance metadata credentials: response is not a JSON object of strings")
+	}
+	// SPEC §6: anything but Code "Success" is a failure.
+	if doc.Code != "Success" {
+		return credentials{}, fmt.Errorf("instance metadata credentials: Code %s, want \"Success\"", imdsQuote(doc.Code))
+	}
+	// Role credentials are always temporary, so the token is required too;
+	// all three go into signed headers, so each must be a header-safe word.
+	for _, f := range []struct{ name, value string }{
+		{"AccessKeyId", doc.AccessKeyID},
+		{"SecretAccessKey", doc.SecretAccessKey},
+		{"Token", doc.Token},
+	} {
+		if !imdsHeaderWord(f.value) {
+			return credentials{}, fmt.Errorf("instance metadata credentials: %s is empty or not printable ASCII", f.name)
+		}
+	}
+	expires, err := time.Parse(time.RFC3339, doc.Expiration)
+	if err != nil {
+		return credentials{}, errors.New("instance metadata credentials: Expiration is not an RFC 3339 time")
+	}
+	return credentials{
+		AccessKeyID:     doc.AccessKeyID,
+		SecretAccessKey: doc.SecretAccessKey,
+		SessionToken:    doc.Token,
+		Expires:         expires,
+	}, nil
+}
+
+// region fetches the instance's region (SPEC §5: the last place a region is
+// looked for) and accepts only a plausible region name.
+func (c *imdsClient) region(ctx context.Context) (string, error) {
+	status, body, err := c.get(ctx, imdsRegionPath)
+	if err != nil {
+		return "", err
+	}
+	if status != http.StatusOK {
+		return "", fmt.Errorf("instance metadata region: HTTP %d", status)
+	}
+	region := strings.TrimSpace(string(body))
+	if !imdsRegionName.MatchString(region) {
+		return "", fmt.Errorf("instance metadata region: %s is not a region name", imdsQuote(region))
+	}
+	return region, nil
+}
+
+// get sends an authenticated GET and returns its status and body. A 401 means
+// the token expired (SPEC §6): one fresh token, one more try.
+func (c *imdsClient) get(ctx context.Context, path string) (int, []byte, error) {
+	token, err := c.sessionToken(ctx, false)
+	if err != nil {
+		return 0, nil, err
+	}
+	status, body, err := c.send(ctx, http.MethodGet, path, imdsTokenHeader, token)
+	if err != nil || status != http.StatusUnauthorized {
+		return status, body, err
+	}
+	if token, err = c.sessionToken(ctx, true); err != nil {
+		return 0, nil, err
+	}
+	status, body, err = c.send(ctx, http.MethodGet, path, imdsTokenHeader, token)
+	if err == nil && status == http.StatusUnauthorized {
+		return 0, nil, fmt.Errorf("instance metadata GET %s: HTTP 401 even with a fresh token", path)
+	}
+	return status, body, err
+}
+
+// sessionToken returns the held token, fetching one first when there is none
+// or when renew says the held one was refused.
+func (c *imdsClient) sessionToken(ctx context.Context, renew bool) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.token != "" && !renew {
+		return c.token, nil
+	}
+	c.token = ""
+	token, err := c.fetchIMDSToken(ctx)
+	if err != nil {
+		return "", err
+	}
+	c.token = token
+	return token, nil
+}
+
+// fetchIMDSToken asks for a session token (SPEC §6). The PUT carries only the
+// TTL header: a token header there would be meaningless, and the service
+// refuses a PUT with X-Forwarded-For, which is why no proxy may stand between.
+func (c *imdsClient) fetchIMDSToken(ctx context.Context) (string, error) {
+	if c.cfg.disabled {
+		return "", &imdsUnavailableError{"instance metadata disabled by AWS_EC2_METADATA_DISABLED"}
+	}
+	status, body, err := c.send(ctx, http.MethodPut, imdsTokenPath, imdsTokenTTLHeader, imdsTokenTTL)
+	if err != nil {
+		return "", err
+	}
+	switch status {
+	case http.StatusOK:
+	case http.StatusForbidden, http.StatusNotFound, http.StatusMethodNotAllowed:
+		// Where the SDK would fall back to IMDSv1; see the comment at the top.
+		return "", &imdsUnavailableError{fmt.Sprintf("instance metadata at %s refused an IMDSv2 token (HTTP %d); IMDSv1 is deliberately not used", c.cfg.endpoint, status)}
+	default:
+		return "", fmt.Errorf("instance metadata token: HTTP %d", status)
+	}
+	token := strings.TrimSpace(string(body))
+	if !imdsHeaderWord(token) {
+		return "", errors.New("instance metadata token: empty or not printable ASCII")
+	}
+	return token, nil
+}
+
+// send makes one call, retrying once after a 5xx answer. A transport failure
+// is not retried (see the comment at the top).
+func (c *imdsClient) send(ctx context.Context, method, path, header, value string) (int, []byte, error) {
+	for attempt := 1; ; attempt++ {
+		status, body, err := c.sendOnce(ctx, method, path, header, value)
+		if err != nil || status < 500 || attempt == imdsAttempts {
+			return status, body, err
+		}
+		select {
+		case <-ctx.Done():
+			return 0, nil, fmt.Errorf("instance metadata %s %s: %w", method, path, ctx.Err())
+		case <-time.After(imdsRetryPause):
+		}
+	}
+}
+
+// sendOnce makes one HTTP call and reads at most imdsMaxBody bytes of its body.
+func (c *imdsClient) sendOnce(ctx context.Context, method, path, header, value string) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.cfg.endpoint+path, nil)
+	if err != nil {
+		return 0, nil, fmt.Errorf("instance metadata %s %s: %w", method, path, err)
+	}
+	req.Header.Set(header, value)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, nil, c.transportError(ctx, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, imdsMaxBody+1))
+	if err != nil {
+		return 0, nil, c.transportError(ctx, err)
+	}
+	if len(body) > imdsMaxBody {
+		return 0, nil, fmt.Errorf("instance metadata %s %s: response larger than %d bytes", method, path, imdsMaxBody)
+	}
+	return resp.StatusCode, body, nil
+}
+
+// transportError classifies a failed call: the caller's own deadline or
+// cancellation is reported as such; anything else means no service answers.
+// url.Error's URL is dropped because the message names the endpoint already.
+func (c *imdsClient) transportError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("instance metadata at %s: %w", c.cfg.endpoint, ctx.Err())
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return &imdsUnavailableError{fmt.Sprintf("no instance metadata service at %s: %v", c.cfg.endpoint, err)}
+}
+
+// imdsHeaderWord reports whether s is non-empty printable ASCII without
+// spaces, safe to put in a header as it is.
+func imdsHeaderWord(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// imdsQuote quotes untrusted text from the service for an error message,
+// cut short so that a large answer cannot flood the log.
+func imdsQuote(s string) string {
+	const limit = 64
+	if len(s) > limit {
+		return fmt.Sprintf("%q…", s[:limit])
+	}
+	return fmt.Sprintf("%q", s)
+}
