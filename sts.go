@@ -108,7 +108,8 @@ func assumeRole(ctx context.Context, c *awsClient, endpoint, region string, cred
 
 // check validates the parameters before anything is sent, so that STS
 // never sees, and no log ever shows, a malformed request. The external
-// ID is never quoted: AWS advises treating it as confidential.
+// ID is not quoted: AWS does not count it a secret, but it is what the
+// role's trust policy checks the caller by, and a log has no need of it.
 func (in assumeRoleInput) check(externalIDAllowed bool) error {
 	if !validRoleARN(in.roleARN) {
 		return fmt.Errorf("invalid role ARN %s: want arn:PARTITION:iam::ACCOUNT:role/NAME with a 12-digit account", shortQuote(in.roleARN))

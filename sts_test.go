@@ -676,6 +676,8 @@ func TestParseSTSCredentials(t *testing.T) {
 		{"zero time", "AssumeRole", `<AssumeRoleResponse><AssumeRoleResult>` + strings.Replace(creds, "2025-01-02T03:04:05Z", "0001-01-01T00:00:00Z", 1) + `</AssumeRoleResult></AssumeRoleResponse>`, false},
 		{"space in secret", "AssumeRole", `<AssumeRoleResponse><AssumeRoleResult>` + strings.Replace(creds, "zzSECRETzz/+=", "zzSECRET zz", 1) + `</AssumeRoleResult></AssumeRoleResponse>`, false},
 		{"entity", "AssumeRole", `<!DOCTYPE x [<!ENTITY a "b">]><AssumeRoleResponse><AssumeRoleResult>` + strings.Replace(creds, "zzSECRETzz/+=", "&a;", 1) + `</AssumeRoleResult></AssumeRoleResponse>`, false},
+		{"no access key", "AssumeRole", `<AssumeRoleResponse><AssumeRoleResult>` + strings.Replace(creds, "ASIAEXAMPLE", "", 1) + `</AssumeRoleResult></AssumeRoleResponse>`, false},
+		{"text after the root", "AssumeRole", `<AssumeRoleResponse><AssumeRoleResult>` + creds + `</AssumeRoleResult></AssumeRoleResponse> x`, false},
 		{"two roots", "AssumeRole", `<AssumeRoleResponse><AssumeRoleResult>` + creds + `</AssumeRoleResult></AssumeRoleResponse><AssumeRoleResponse/>`, false},
 	}
 	for _, tt := range tests {
