@@ -7,6 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -101,4 +104,400 @@ func environmentSource(env envCredentials) credentialSource {
 			SessionToken:    env.sessionToken,
 		}, nil
 	}}
+}
+
+// defaultSessionName names the STS sessions this program opens when the
+// operator names none; it shows in CloudTrail.
+const defaultSessionName = "ecr-credential-provider"
+
+// maxWebIdentityTokenBytes is STS's own limit on WebIdentityToken.
+const maxWebIdentityTokenBytes = 20000
+
+// chainConfig is the environment's say on credentials, read once (SPEC §5).
+type chainConfig struct {
+	env             envCredentials
+	webIdentity     webIdentityConfig
+	profileName     string // AWS_PROFILE, else "default"
+	profileSet      bool   // AWS_PROFILE was set: a missing profile is an error
+	configFile      string // AWS_CONFIG_FILE, else ~/.aws/config
+	credentialsFile string // AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials
+	container       containerConfig
+	imds            imdsConfig
+}
+
+// webIdentityConfig is AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN and
+// AWS_ROLE_SESSION_NAME: IRSA on EKS.
+type webIdentityConfig struct {
+	tokenFile, roleARN, sessionName string
+}
+
+// loadChainConfig reads the credential chain's environment.
+func loadChainConfig(getenv func(string) string) (chainConfig, error) {
+	home := getenv("HOME")
+	cfg := chainConfig{
+		env: envCredentials{
+			accessKeyID:     getenv("AWS_ACCESS_KEY_ID"),
+			secretAccessKey: getenv("AWS_SECRET_ACCESS_KEY"),
+			sessionToken:    getenv("AWS_SESSION_TOKEN"),
+		},
+		webIdentity: webIdentityConfig{
+			tokenFile:   getenv("AWS_WEB_IDENTITY_TOKEN_FILE"),
+			roleARN:     getenv("AWS_ROLE_ARN"),
+			sessionName: firstSet(getenv("AWS_ROLE_SESSION_NAME"), defaultSessionName),
+		},
+		profileName:     firstSet(getenv("AWS_PROFILE"), "default"),
+		profileSet:      getenv("AWS_PROFILE") != "",
+		configFile:      firstSet(getenv("AWS_CONFIG_FILE"), filepath.Join(home, ".aws", "config")),
+		credentialsFile: firstSet(getenv("AWS_SHARED_CREDENTIALS_FILE"), filepath.Join(home, ".aws", "credentials")),
+		container:       loadContainerConfig(getenv),
+	}
+	var err error
+	cfg.imds, err = loadIMDSConfig(getenv)
+	return cfg, err
+}
+
+// chain is the credential chain of one run, with what its sources need:
+// the AWS client for STS, the metadata client, and the STS region.
+type chain struct {
+	cfg       chainConfig
+	client    *awsClient
+	imds      *imdsClient
+	endpoints endpointConfig
+	stderr    io.Writer // credential_process's stderr goes here
+	// regions is where STS calls go, best first: the private registry's
+	// region, then AWS_REGION or AWS_DEFAULT_REGION (SPEC §5, §7).
+	regions []string
+	// region is the STS region once resolved.
+	region string
+}
+
+// stsRegion is the region for STS calls: the first of ch.regions, the
+// profile's region, the instance's region from IMDS, and last us-east-1.
+// It is resolved on first use because the last fallbacks read files and
+// the network.
+func (ch *chain) stsRegion(ctx context.Context) (string, error) {
+	if ch.region != "" {
+		return ch.region, nil
+	}
+	region := firstSet(ch.regions...)
+	if region == "" {
+		region = firstSet(ch.profileRegion(), ch.instanceRegion(ctx), "us-east-1")
+	}
+	if !validRegion(region) {
+		return "", fmt.Errorf("region %s for STS is not a valid AWS region (check AWS_REGION, AWS_DEFAULT_REGION and the profile's region)", shortQuote(region))
+	}
+	ch.region = region
+	return region, nil
+}
+
+// profileRegion is the active profile's region, "" when there is none.
+func (ch *chain) profileRegion() string {
+	files, err := ch.loadProfiles()
+	if err != nil {
+		return ""
+	}
+	p, _ := files.lookup(ch.cfg.profileName)
+	return p.get("region")
+}
+
+// instanceRegion is the instance's region from IMDS, "" off EC2.
+func (ch *chain) instanceRegion(ctx context.Context) string {
+	if ch.cfg.imds.disabled {
+		return ""
+	}
+	region, err := ch.imds.region(ctx)
+	if err != nil {
+		return ""
+	}
+	return region
+}
+
+// podRoleAnnotations are the service-account annotations that name the
+// pod's role for image pulls, in precedence order: upstream's key, then
+// the standard IRSA key that upstream's users asked for (SPEC §7).
+var podRoleAnnotations = []string{"eks.amazonaws.com/ecr-role-arn", "eks.amazonaws.com/role-arn"}
+
+// podRoleARN is the pod's role for image pulls and where it was named:
+// an annotation of its service account, else AWS_ECR_ROLE_ARN. Empty when
+// none names one.
+func podRoleARN(annotations map[string]string, envRoleARN string) (arn, from string) {
+	for _, key := range podRoleAnnotations {
+		if v := annotations[key]; v != "" {
+			return v, "service-account annotation " + key
+		}
+	}
+	if envRoleARN != "" {
+		return envRoleARN, "AWS_ECR_ROLE_ARN"
+	}
+	return "", ""
+}
+
+// podCredentials exchanges the pod's service-account token for its role's
+// credentials (KEP-4412). The node's own credentials take no part.
+func (ch *chain) podCredentials(ctx context.Context, roleARN, from, token string) (credentials, error) {
+	if !validRoleARN(roleARN) {
+		return credentials{}, fmt.Errorf("pod role %s from %s is not an IAM role ARN (arn:PARTITION:iam::ACCOUNT:role/NAME)", shortQuote(roleARN), from)
+	}
+	region, err := ch.stsRegion(ctx)
+	if err != nil {
+		return credentials{}, err
+	}
+	in := assumeRoleInput{roleARN: roleARN, sessionName: ch.cfg.webIdentity.sessionName}
+	creds, err := assumeRoleWithWebIdentity(ctx, ch.client, stsEndpoint(region, ch.endpoints), in, token)
+	if err != nil {
+		return credentials{}, fmt.Errorf("pod role %s from %s: %w", roleARN, from, err)
+	}
+	return creds, creds.validate("STS")
+}
+
+// sources is the default chain in the SDK's order (SPEC §5).
+func (ch *chain) sources() []credentialSource {
+	return []credentialSource{
+		environmentSource(ch.cfg.env),
+		{"web identity", ch.webIdentityFromEnvironment},
+		{"profile " + ch.cfg.profileName, ch.profileCredentials},
+		containerSource(ch.cfg.container, ch.client.clock.Now),
+		{"EC2 instance metadata", ch.instanceCredentials},
+	}
+}
+
+// webIdentityFromEnvironment is IRSA: AssumeRoleWithWebIdentity with the
+// token file and role named by the environment.
+func (ch *chain) webIdentityFromEnvironment(ctx context.Context) (credentials, error) {
+	w := ch.cfg.webIdentity
+	switch {
+	case w.tokenFile == "":
+		return credentials{}, &notConfigured{"AWS_WEB_IDENTITY_TOKEN_FILE not set"}
+	case w.roleARN == "":
+		return credentials{}, errors.New("AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not")
+	}
+	return ch.webIdentity(ctx, assumeRoleInput{roleARN: w.roleARN, sessionName: w.sessionName}, w.tokenFile)
+}
+
+// webIdentity reads a web identity token file, afresh on every call
+// because kubelet rotates it, and exchanges it with STS.
+func (ch *chain) webIdentity(ctx context.Context, in assumeRoleInput, tokenFile string) (credentials, error) {
+	data, err := readFileBounded(tokenFile, maxWebIdentityTokenBytes)
+	if err != nil {
+		return credentials{}, fmt.Errorf("web identity token file: %w", err)
+	}
+	region, err := ch.stsRegion(ctx)
+	if err != nil {
+		return credentials{}, err
+	}
+	return assumeRoleWithWebIdentity(ctx, ch.client, stsEndpoint(region, ch.endpoints), in, strings.TrimSpace(string(data)))
+}
+
+// instanceCredentials is the last link: the instance role from IMDSv2.
+// A node off EC2, or one without a role, has nothing to offer here.
+func (ch *chain) instanceCredentials(ctx context.Context) (credentials, error) {
+	if ch.cfg.imds.disabled {
+		return credentials{}, &notConfigured{"disabled by AWS_EC2_METADATA_DISABLED"}
+	}
+	creds, err := ch.imds.roleCredentials(ctx)
+	var unavailable *imdsUnavailableError
+	if errors.As(err, &unavailable) {
+		return credentials{}, &notConfigured{unavailable.Error()}
+	}
+	return creds, err
+}
+
+// profileCredentials is the shared-profile link (SPEC §5.3).
+func (ch *chain) profileCredentials(ctx context.Context) (credentials, error) {
+	files, err := ch.loadProfiles()
+	if err != nil {
+		return credentials{}, err
+	}
+	p, found := files.lookup(ch.cfg.profileName)
+	switch {
+	case !found && ch.cfg.profileSet:
+		return credentials{}, fmt.Errorf("AWS_PROFILE names profile %s, which is in neither %s nor %s", shortQuote(ch.cfg.profileName), ch.cfg.configFile, ch.cfg.credentialsFile)
+	case !found:
+		return credentials{}, &notConfigured{fmt.Sprintf("no profile in %s or %s", ch.cfg.configFile, ch.cfg.credentialsFile)}
+	}
+	return ch.resolveProfile(ctx, files, p, map[string]bool{})
+}
+
+// sharedProfiles are the two shared files of the run.
+type sharedProfiles struct{ config, creds iniSections }
+
+func (s sharedProfiles) lookup(name string) (profile, bool) { return lookupProfile(s.config, s.creds, name) }
+
+func (ch *chain) loadProfiles() (sharedProfiles, error) {
+	config, creds, err := loadSharedFiles(ch.cfg.configFile, ch.cfg.credentialsFile)
+	return sharedProfiles{config, creds}, err
+}
+
+// resolveProfile finds the credentials of one profile, following
+// source_profile chains; seen holds the profiles already on the path, so
+// that a loop is an error instead of endless recursion.
+func (ch *chain) resolveProfile(ctx context.Context, files sharedProfiles, p profile, seen map[string]bool) (credentials, error) {
+	kind, err := profileKind(p)
+	if err != nil {
+		return credentials{}, err
+	}
+	seen[p.name] = true
+	switch kind {
+	case "static":
+		return staticProfileCredentials(p), nil
+	case "source_profile":
+		base, err := ch.sourceProfileCredentials(ctx, files, p, seen)
+		if err != nil {
+			return credentials{}, err
+		}
+		return ch.assumeProfileRole(ctx, p, base)
+	case "credential_source":
+		base, err := ch.credentialSourceCredentials(ctx, p)
+		if err != nil {
+			return credentials{}, err
+		}
+		return ch.assumeProfileRole(ctx, p, base)
+	case "web_identity_token_file":
+		in, err := roleInput(p)
+		if err != nil {
+			return credentials{}, err
+		}
+		return ch.webIdentity(ctx, in, p.get("web_identity_token_file"))
+	case "credential_process":
+		return processCredentials(ctx, p.get("credential_process"), ch.stderr, ch.client.clock.Now)
+	}
+	return credentials{}, &notConfigured{fmt.Sprintf("profile %s holds no credentials", shortQuote(p.name))}
+}
+
+// profileKind says which kind of credentials a profile holds, in the SDK's
+// order (SPEC §5.3), and refuses profiles that are ambiguous or partial:
+// the operator must learn of a mistake rather than get other credentials.
+func profileKind(p profile) (string, error) {
+	has := func(k string) bool { return p.get(k) != "" }
+	static := has("aws_access_key_id") || has("aws_secret_access_key")
+	name := shortQuote(p.name)
+	selfSourced := p.get("source_profile") == p.name && static
+	switch {
+	case p.partialKeys || (static && (!has("aws_access_key_id") || !has("aws_secret_access_key"))):
+		return "", fmt.Errorf("profile %s has only one of aws_access_key_id and aws_secret_access_key", name)
+	case has("mfa_serial"):
+		return "", fmt.Errorf("profile %s needs an MFA code (mfa_serial), which a kubelet plugin cannot ask for", name)
+	case has("sso_session") || has("sso_start_url"):
+		return "", fmt.Errorf("profile %s uses IAM Identity Center (SSO), which needs an interactive login; use a role or static keys on nodes", name)
+	case countSet(has, "source_profile", "credential_source", "web_identity_token_file") > 1:
+		return "", fmt.Errorf("profile %s sets more than one of source_profile, credential_source and web_identity_token_file", name)
+	case has("role_arn") && (has("credential_process") || static && !selfSourced):
+		return "", fmt.Errorf("profile %s mixes role_arn with static keys or credential_process", name)
+	case static && has("credential_process"):
+		return "", fmt.Errorf("profile %s sets both static keys and credential_process", name)
+	}
+	for _, k := range []string{"source_profile", "credential_source", "web_identity_token_file"} {
+		if has(k) {
+			if !has("role_arn") {
+				return "", fmt.Errorf("profile %s sets %s without role_arn", name, k)
+			}
+			return k, nil
+		}
+	}
+	switch {
+	case has("role_arn"):
+		return "", fmt.Errorf("profile %s sets role_arn without source_profile, credential_source or web_identity_token_file", name)
+	case static:
+		return "static", nil
+	case has("credential_process"):
+		return "credential_process", nil
+	}
+	return "", nil
+}
+
+// countSet counts the keys that are set.
+func countSet(has func(string) bool, keys ...string) int {
+	n := 0
+	for _, k := range keys {
+		if has(k) {
+			n++
+		}
+	}
+	return n
+}
+
+// staticProfileCredentials are a profile's own keys.
+func staticProfileCredentials(p profile) credentials {
+	return credentials{
+		AccessKeyID:     p.get("aws_access_key_id"),
+		SecretAccessKey: p.get("aws_secret_access_key"),
+		SessionToken:    p.get("aws_session_token"),
+	}
+}
+
+// sourceProfileCredentials resolves the profile a role profile names as
+// its source_profile. A profile may name itself when it also holds static
+// keys: the SDK's way to assume a role with a profile's own keys.
+func (ch *chain) sourceProfileCredentials(ctx context.Context, files sharedProfiles, p profile, seen map[string]bool) (credentials, error) {
+	name := p.get("source_profile")
+	if name == p.name {
+		return staticProfileCredentials(p), nil
+	}
+	if seen[name] {
+		return credentials{}, fmt.Errorf("profile %s: source_profile loop through %s", shortQuote(p.name), shortQuote(name))
+	}
+	src, found := files.lookup(name)
+	if !found {
+		return credentials{}, fmt.Errorf("profile %s: source_profile %s does not exist", shortQuote(p.name), shortQuote(name))
+	}
+	creds, err := ch.resolveProfile(ctx, files, src, seen)
+	var nc *notConfigured
+	if errors.As(err, &nc) {
+		return credentials{}, fmt.Errorf("profile %s: source_profile %s holds no credentials", shortQuote(p.name), shortQuote(name))
+	}
+	return creds, err
+}
+
+// credentialSourceCredentials are the base credentials a role profile's
+// credential_source names (SPEC §5.3).
+func (ch *chain) credentialSourceCredentials(ctx context.Context, p profile) (credentials, error) {
+	var creds credentials
+	var err error
+	switch src := p.get("credential_source"); src {
+	case "Environment":
+		creds, err = environmentSource(ch.cfg.env).fetch(ctx)
+	case "Ec2InstanceMetadata":
+		creds, err = ch.imds.roleCredentials(ctx)
+	case "EcsContainer":
+		creds, err = containerSource(ch.cfg.container, ch.client.clock.Now).fetch(ctx)
+	default:
+		return credentials{}, fmt.Errorf("profile %s: credential_source %s is not Environment, Ec2InstanceMetadata or EcsContainer", shortQuote(p.name), shortQuote(src))
+	}
+	if err != nil {
+		return credentials{}, fmt.Errorf("profile %s: credential_source %s: %w", shortQuote(p.name), p.get("credential_source"), err)
+	}
+	return creds, nil
+}
+
+// assumeProfileRole assumes a profile's role_arn with base credentials.
+func (ch *chain) assumeProfileRole(ctx context.Context, p profile, base credentials) (credentials, error) {
+	if err := base.validate("profile " + p.name); err != nil {
+		return credentials{}, err
+	}
+	in, err := roleInput(p)
+	if err != nil {
+		return credentials{}, err
+	}
+	region, err := ch.stsRegion(ctx)
+	if err != nil {
+		return credentials{}, err
+	}
+	return assumeRole(ctx, ch.client, stsEndpoint(region, ch.endpoints), region, base, in)
+}
+
+// roleInput is the AssumeRole parameters a profile sets.
+func roleInput(p profile) (assumeRoleInput, error) {
+	in := assumeRoleInput{
+		roleARN:     p.get("role_arn"),
+		sessionName: firstSet(p.get("role_session_name"), defaultSessionName),
+		externalID:  p.get("external_id"),
+	}
+	if d := p.get("duration_seconds"); d != "" {
+		n, err := strconv.Atoi(d)
+		if err != nil {
+			return in, fmt.Errorf("profile %s: duration_seconds %s is not a whole number", shortQuote(p.name), shortQuote(d))
+		}
+		in.durationSeconds = n
+	}
+	return in, nil
 }

@@ -83,7 +83,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	warn := func(msg string) { fmt.Fprintln(stderr, "ecr-credential-provider: "+msg) }
 	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	defer cancel()
-	resp, err := provide(ctx, stdin, getenv, &clock{now: now}, warn)
+	resp, err := provide(ctx, stdin, stderr, getenv, &clock{now: now}, warn)
 	if err != nil {
 		warn(oneLine(err.Error()))
 		return 1
@@ -97,7 +97,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 
 // provide answers the request on stdin, in the order of SPEC §1–§5:
 // request, registry, endpoint, credentials, GetAuthorizationToken.
-func provide(ctx context.Context, stdin io.Reader, getenv func(string) string, clk *clock, warn func(string)) (credentialProviderResponse, error) {
+func provide(ctx context.Context, stdin io.Reader, stderr io.Writer, getenv func(string) string, clk *clock, warn func(string)) (credentialProviderResponse, error) {
 	var none credentialProviderResponse
 	cfg, err := loadConfig(getenv)
 	if err != nil {
@@ -116,7 +116,7 @@ func provide(ctx context.Context, stdin io.Reader, getenv func(string) string, c
 	if err != nil {
 		return none, err
 	}
-	creds, err := resolveCredentials(ctx, []credentialSource{environmentSource(cfg.env)})
+	creds, err := findCredentials(ctx, cfg, req, reg, client, stderr)
 	if err != nil {
 		return none, err
 	}
@@ -127,27 +127,45 @@ func provide(ctx context.Context, stdin io.Reader, getenv func(string) string, c
 	return newResponse(req.APIVersion, reg.host, auth, clk.Now()), nil
 }
 
+// findCredentials picks the credentials for the ECR call: the pod's own
+// role when kubelet sent the pod's service-account token and a role is
+// named for it (KEP-4412), else the node's default chain, as upstream does
+// for pods without a role.
+func findCredentials(ctx context.Context, cfg config, req credentialProviderRequest, reg registry, client *awsClient, stderr io.Writer) (credentials, error) {
+	ch := &chain{cfg: cfg.chain, client: client, imds: newIMDSClient(cfg.chain.imds), endpoints: cfg.endpoints, stderr: stderr}
+	if !reg.public {
+		ch.regions = append(ch.regions, reg.region)
+	}
+	ch.regions = append(ch.regions, cfg.region)
+	if req.ServiceAccountToken != "" {
+		if arn, from := podRoleARN(req.ServiceAccountAnnotations, cfg.ecrRoleARN); arn != "" {
+			return ch.podCredentials(ctx, arn, from, req.ServiceAccountToken)
+		}
+	}
+	return resolveCredentials(ctx, ch.sources())
+}
+
 // config is everything the run reads from its environment, read once.
 type config struct {
 	region      string // AWS_REGION, else AWS_DEFAULT_REGION
 	endpoints   endpointConfig
 	caBundle    string
 	maxAttempts int
-	env         envCredentials
+	chain       chainConfig
+	ecrRoleARN  string // AWS_ECR_ROLE_ARN: the pods' role when no annotation names one
 }
 
 // loadConfig reads and validates the environment.
 func loadConfig(getenv func(string) string) (config, error) {
 	cfg := config{
 		region:   firstSet(getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION")),
-		caBundle: getenv("AWS_CA_BUNDLE"),
-		env: envCredentials{
-			accessKeyID:     getenv("AWS_ACCESS_KEY_ID"),
-			secretAccessKey: getenv("AWS_SECRET_ACCESS_KEY"),
-			sessionToken:    getenv("AWS_SESSION_TOKEN"),
-		},
+		caBundle:   getenv("AWS_CA_BUNDLE"),
+		ecrRoleARN: getenv("AWS_ECR_ROLE_ARN"),
 	}
 	var err error
+	if cfg.chain, err = loadChainConfig(getenv); err != nil {
+		return cfg, err
+	}
 	if cfg.endpoints, err = loadEndpointConfig(getenv); err != nil {
 		return cfg, err
 	}
