@@ -8,13 +8,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -350,5 +353,96 @@ func TestDemo(t *testing.T) {
 			"(AWS_ENDPOINT_URL_ECR=%s, a local fake ECR with its own TLS certificate)\n\nstdin:\n%s\nstdout (password masked):\n%s\n"+
 			"kubelet now pulls with user %q for %d registry, cached for %s.\n=== END\n",
 			url, stdin, masked, resp.Auth["123456789012.dkr.ecr.us-east-1.amazonaws.com"].Username, len(resp.Auth), resp.CacheDuration)
+	}
+}
+
+// TestEndToEndRefusedImagesMakeNoRequest runs hostile images through the
+// binary with a proxy and a metadata service that record every
+// connection: a refused image must not reach the network at all.
+func TestEndToEndRefusedImagesMakeNoRequest(t *testing.T) {
+	proxy := newMITMProxy(t, newFakeECR(t))
+	var imdsHits atomic.Int32
+	imds := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { imdsHits.Add(1) }))
+	defer imds.Close()
+	env := map[string]string{
+		"HTTPS_PROXY": proxy.URL, "HTTP_PROXY": proxy.URL, "AWS_CA_BUNDLE": proxy.CABundle,
+		"AWS_EC2_METADATA_SERVICE_ENDPOINT": imds.URL,
+	}
+	images := []string{
+		"123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.com/app",
+		"evil.com@123456789012.dkr.ecr.us-east-1.amazonaws.com/app",
+		"123456789012.dkr.ecr.us-east-1.amazonaws%2ecom/app",
+		"123456789012.dkr.ecr.us-east-1.\u0430mazonaws.com/app",
+		"[::1]/app",
+		"127.0.0.1/app",
+		"123456789012.dkr.ecr.us-east-1.amazonaws.com:0443/app",
+		"123456789012.dkr.ecr.us-east-1.amazonaws.com\n.evil.com/app",
+		"HTTPS://123456789012.dkr.ecr.us-east-1.amazonaws.com/app",
+		"123456789012.dkr.ecr.cn-north-1.amazonaws.com/app",
+		"public.ecr.aws.evil.com/app",
+		"registry.example.com/app",
+	}
+	for _, image := range images {
+		t.Run(image, func(t *testing.T) {
+			r := runBinary(t, env, request("v1", image))
+			assertFailed(t, r, "")
+		})
+	}
+	if got := proxy.Connects(); len(got) != 0 || imdsHits.Load() != 0 {
+		t.Errorf("refused images connected to %v and IMDS %d times; want nothing", got, imdsHits.Load())
+	}
+}
+
+// TestEndToEndBoundedWorstCase runs the binary against endpoints that
+// never finish answering: each run must end with exit 1 and a clear
+// message before the run's deadline. The bound is generous; the exact
+// figures belong to the benchmark.
+func TestEndToEndBoundedWorstCase(t *testing.T) {
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	// Reading the body lets the server notice when the client goes away.
+	hang := func(_ int, w http.ResponseWriter, r *http.Request) bool {
+		io.Copy(io.Discard, r.Body)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+		return true
+	}
+	drip := func(_ int, w http.ResponseWriter, r *http.Request) bool {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		for range 120 {
+			w.Write([]byte(" "))
+			w.(http.Flusher).Flush()
+			select {
+			case <-time.After(250 * time.Millisecond):
+			case <-r.Context().Done():
+				return true
+			}
+		}
+		return true
+	}
+	tests := []struct {
+		name      string
+		misbehave func(int, http.ResponseWriter, *http.Request) bool
+		want      string
+	}{
+		{"hanging ECR", hang, "ECR GetAuthorizationToken"},
+		{"dripping ECR", drip, "ECR GetAuthorizationToken"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fake := newFakeECR(t)
+			fake.misbehave = tt.misbehave
+			url, ca := tlsFake(t, fake)
+			r := runBinary(t, staticEnv(url, ca), request("v1", "123456789012.dkr.ecr.us-east-1.amazonaws.com/app"))
+			assertFailed(t, r, tt.want)
+			if r.elapsed > runTimeout+5*time.Second {
+				t.Errorf("run took %v, want under the %v deadline", r.elapsed, runTimeout)
+			}
+			t.Logf("%s: exit after %v: %s", tt.name, r.elapsed.Round(time.Millisecond), strings.TrimSpace(r.stderr))
+		})
 	}
 }
