@@ -321,7 +321,9 @@ func (ch *chain) profileCredentials(ctx context.Context) (credentials, error) {
 // sharedProfiles are the two shared files of the run.
 type sharedProfiles struct{ config, creds iniSections }
 
-func (s sharedProfiles) lookup(name string) (profile, bool) { return lookupProfile(s.config, s.creds, name) }
+func (s sharedProfiles) lookup(name string) (profile, bool) {
+	return lookupProfile(s.config, s.creds, name)
+}
 
 func (ch *chain) loadProfiles() (sharedProfiles, error) {
 	config, creds, err := loadSharedFiles(ch.cfg.configFile, ch.cfg.credentialsFile)

@@ -158,7 +158,7 @@ type config struct {
 // loadConfig reads and validates the environment.
 func loadConfig(getenv func(string) string) (config, error) {
 	cfg := config{
-		region:   firstSet(getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION")),
+		region:     firstSet(getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION")),
 		caBundle:   getenv("AWS_CA_BUNDLE"),
 		ecrRoleARN: getenv("AWS_ECR_ROLE_ARN"),
 	}
