@@ -3,8 +3,15 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fixedSource is a chain link with a canned answer.
@@ -105,5 +112,169 @@ func TestPodRoleARN(t *testing.T) {
 		if arn != tt.arn || from != tt.from {
 			t.Errorf("podRoleARN(%v, %q) = %q, %q; want %q, %q", tt.annotations, tt.env, arn, from, tt.arn, tt.from)
 		}
+	}
+}
+
+// The credentials the fakes hand out: STS's role credentials, and the
+// instance role's from IMDS.
+var (
+	stsCreds  = credentials{AccessKeyID: stsAccessKey, SecretAccessKey: stsSecretKey, SessionToken: stsSessionToken}
+	imdsCreds = credentials{AccessKeyID: "ASIAFAKEACCESSKEY", SecretAccessKey: fakeSecretKey, SessionToken: fakeSessionToken}
+)
+
+// awsWorld is a fake AWS for end-to-end runs: ECR and STS over TLS, an
+// IMDSv2 service and a container credentials endpoint over plain HTTP.
+type awsWorld struct {
+	ecr  *fakeECR
+	sts  *fakeSTS
+	imds *fakeIMDS
+	env  map[string]string
+	dir  string
+}
+
+// newAWSWorld starts the fakes; ECR accepts only calls signed with want.
+func newAWSWorld(t *testing.T, want credentials) *awsWorld {
+	w := &awsWorld{ecr: newFakeECR(t).signedWith(want), sts: newFakeSTS(t), dir: t.TempDir()}
+	w.sts.keys[imdsCreds.AccessKeyID] = imdsCreds
+	ecrURL, ca := tlsFake(t, w.ecr)
+	stsURL, _ := tlsFake(t, w.sts) // httptest servers share one certificate
+	expires := time.Now().Add(6 * time.Hour).UTC().Format(time.RFC3339)
+	w.imds = &fakeIMDS{routes: map[string][]fakeReply{
+		imdsRolesPath:            {{200, fakeRole}},
+		imdsRolesPath + fakeRole: {{200, fmt.Sprintf(`{"Code":"Success","Type":"AWS-HMAC","AccessKeyId":%q,"SecretAccessKey":%q,"Token":%q,"Expiration":%q}`, imdsCreds.AccessKeyID, imdsCreds.SecretAccessKey, imdsCreds.SessionToken, expires)}},
+		imdsRegionPath:           {{200, "eu-west-1"}},
+	}}
+	imdsURL := newFakeIMDS(t, w.imds).cfg.endpoint
+	w.env = map[string]string{
+		"AWS_ENDPOINT_URL_ECR": ecrURL, "AWS_ENDPOINT_URL_ECR_PUBLIC": ecrURL, "AWS_ENDPOINT_URL_STS": stsURL,
+		"AWS_CA_BUNDLE": ca, "AWS_EC2_METADATA_SERVICE_ENDPOINT": imdsURL,
+		"AWS_CONFIG_FILE": w.file("config", ""), "AWS_SHARED_CREDENTIALS_FILE": w.file("credentials", ""),
+	}
+	return w
+}
+
+// file writes a file into the world's directory and returns its path.
+func (w *awsWorld) file(name, content string) string {
+	path := filepath.Join(w.dir, name)
+	if err := os.WriteFile(path, []byte(content), 0o700); err != nil {
+		panic(err)
+	}
+	return path
+}
+
+// with returns the world's environment plus kv pairs.
+func (w *awsWorld) with(kv ...string) map[string]string {
+	env := maps.Clone(w.env)
+	for i := 0; i+1 < len(kv); i += 2 {
+		env[kv[i]] = kv[i+1]
+	}
+	return env
+}
+
+const privateImage = "123456789012.dkr.ecr.us-west-2.amazonaws.com/team/app"
+
+// TestEndToEndCredentialSources runs the binary once per source of the
+// chain; the fake ECR accepts only a call signed with the credentials
+// that source must yield.
+func TestEndToEndCredentialSources(t *testing.T) {
+	staticINI := fmt.Sprintf("[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n", testAccessKey, testSecretKey)
+	process := fmt.Sprintf("#!/bin/sh\necho '{\"Version\":1,\"AccessKeyId\":\"%s\",\"SecretAccessKey\":\"%s\"}'\n", testAccessKey, testSecretKey)
+	tests := []struct {
+		name  string
+		want  credentials
+		setup func(w *awsWorld) map[string]string
+		sts   []string // the STS actions the run must make
+	}{
+		{"environment", testCreds, func(w *awsWorld) map[string]string {
+			return w.with("AWS_ACCESS_KEY_ID", testAccessKey, "AWS_SECRET_ACCESS_KEY", testSecretKey)
+		}, nil},
+		{"web identity", stsCreds, func(w *awsWorld) map[string]string {
+			w.sts.webToken, w.sts.roleARN = stsWebToken, stsRoleARN
+			return w.with("AWS_WEB_IDENTITY_TOKEN_FILE", w.file("token", stsWebToken+"\n"), "AWS_ROLE_ARN", stsRoleARN)
+		}, []string{"AssumeRoleWithWebIdentity"}},
+		{"profile static keys", testCreds, func(w *awsWorld) map[string]string {
+			return w.with("AWS_SHARED_CREDENTIALS_FILE", w.file("credentials", staticINI))
+		}, nil},
+		{"profile source_profile chain", stsCreds, func(w *awsWorld) map[string]string {
+			w.sts.roleARN, w.sts.region = stsRoleARN, "us-west-2"
+			config := "[profile base]\nregion = eu-central-1\n[profile app]\nrole_arn = " + stsRoleARN + "\nsource_profile = base\n"
+			creds := fmt.Sprintf("[base]\naws_access_key_id = %s\naws_secret_access_key = %s\n", testAccessKey, testSecretKey)
+			return w.with("AWS_PROFILE", "app", "AWS_CONFIG_FILE", w.file("config", config), "AWS_SHARED_CREDENTIALS_FILE", w.file("credentials", creds))
+		}, []string{"AssumeRole"}},
+		{"profile role chain of two", stsCreds, func(w *awsWorld) map[string]string {
+			config := "[profile a]\nrole_arn = " + stsRoleARN + "\nsource_profile = b\n[profile b]\nrole_arn = " + stsRoleARN + "\nsource_profile = c\n" +
+				fmt.Sprintf("[profile c]\naws_access_key_id = %s\naws_secret_access_key = %s\n", testAccessKey, testSecretKey)
+			return w.with("AWS_PROFILE", "a", "AWS_CONFIG_FILE", w.file("config", config))
+		}, []string{"AssumeRole", "AssumeRole"}},
+		{"profile credential_source Ec2InstanceMetadata", stsCreds, func(w *awsWorld) map[string]string {
+			config := "[default]\nrole_arn = " + stsRoleARN + "\ncredential_source = Ec2InstanceMetadata\n"
+			return w.with("AWS_CONFIG_FILE", w.file("config", config))
+		}, []string{"AssumeRole"}},
+		{"profile web_identity_token_file", stsCreds, func(w *awsWorld) map[string]string {
+			w.sts.webToken = stsWebToken
+			config := "[default]\nrole_arn = " + stsRoleARN + "\nweb_identity_token_file = " + w.file("token", stsWebToken) + "\n"
+			return w.with("AWS_CONFIG_FILE", w.file("config", config))
+		}, []string{"AssumeRoleWithWebIdentity"}},
+		{"profile credential_process", testCreds, func(w *awsWorld) map[string]string {
+			config := "[default]\ncredential_process = " + w.file("creds.sh", process) + "\n"
+			return w.with("AWS_CONFIG_FILE", w.file("config", config))
+		}, nil},
+		{"container", testCreds, func(w *awsWorld) map[string]string {
+			agent := newFakeContainerEndpoint(t, func(_ int, rw http.ResponseWriter, _ *http.Request) {
+				fmt.Fprint(rw, credentialsJSON(time.Now().Add(time.Hour).UTC().Format(time.RFC3339)))
+			})
+			w.ecr.sessionToken = testSessionToken
+			return w.with("AWS_CONTAINER_CREDENTIALS_FULL_URI", agent.URL+"/v1/credentials", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", w.file("agent-token", testContainerToken))
+		}, nil},
+		{"instance metadata", imdsCreds, func(w *awsWorld) map[string]string { return w.env }, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newAWSWorld(t, tt.want)
+			env := tt.setup(w)
+			r := runBinary(t, env, request("v1", privateImage))
+			if r.code != 0 {
+				t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+			}
+			resp := decodeStrictly(t, r.stdout)
+			if resp.Auth["123456789012.dkr.ecr.us-west-2.amazonaws.com"].Password != testPassword {
+				t.Errorf("auth %v", resp.Auth)
+			}
+			var actions []string
+			for _, c := range w.sts.Calls() {
+				actions = append(actions, c.action)
+			}
+			if tt.sts != nil && !slices.Equal(actions, tt.sts) {
+				t.Errorf("STS calls %v, want %v", actions, tt.sts)
+			}
+			if len(w.ecr.Calls()) != 1 {
+				t.Errorf("ECR calls %+v, want one signed with the %s credentials", w.ecr.Calls(), tt.name)
+			}
+			assertNoSecrets(t, r)
+		})
+	}
+}
+
+// TestCredentialSourceEnvironment: a role profile with credential_source =
+// Environment assumes its role with the environment's keys. In the whole
+// chain the environment link itself comes first, so the profile is asked
+// directly here.
+func TestCredentialSourceEnvironment(t *testing.T) {
+	fake := newFakeSTS(t)
+	fake.roleARN, fake.externalID, fake.durationSeconds, fake.region = stsRoleARN, stsExternalID, "3600", "eu-west-3"
+	url, ca := tlsFake(t, fake)
+	c, _ := testClient(t, ca, 3, time.Now)
+	config := filepath.Join(t.TempDir(), "config")
+	os.WriteFile(config, []byte("[profile x]\nrole_arn = "+stsRoleARN+"\ncredential_source = Environment\nexternal_id = "+stsExternalID+"\nduration_seconds = 3600\n"), 0o600)
+	ch := &chain{
+		cfg: chainConfig{
+			env:         envCredentials{accessKeyID: testAccessKey, secretAccessKey: testSecretKey},
+			profileName: "x", profileSet: true, configFile: config, credentialsFile: config + ".none",
+		},
+		client: c, endpoints: endpointConfig{sts: url}, regions: []string{"eu-west-3"},
+	}
+	creds, err := ch.profileCredentials(context.Background())
+	if err != nil || creds.AccessKeyID != stsAccessKey || len(fake.Calls()) != 1 || fake.Calls()[0].accessKey != testAccessKey {
+		t.Fatalf("profileCredentials = %+v, %v; STS calls %+v", creds.AccessKeyID, err, fake.Calls())
 	}
 }

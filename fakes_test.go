@@ -50,6 +50,7 @@ type ecrCall struct {
 // checking the request: method, path, headers, body and signature.
 type fakeECR struct {
 	t            *testing.T
+	accessKey    string // the credentials requests must be signed with
 	secretKey    string
 	sessionToken string    // "" when the caller should send none
 	now          time.Time // the server's clock; zero means time.Now
@@ -63,8 +64,14 @@ type fakeECR struct {
 	calls []ecrCall
 }
 
+// signedWith makes the fake accept only requests signed with creds.
+func (f *fakeECR) signedWith(creds credentials) *fakeECR {
+	f.accessKey, f.secretKey, f.sessionToken = creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken
+	return f
+}
+
 func newFakeECR(t *testing.T) *fakeECR {
-	return &fakeECR{t: t, secretKey: testSecretKey}
+	return &fakeECR{t: t, accessKey: testAccessKey, secretKey: testSecretKey}
 }
 
 // Calls returns the valid requests seen so far.
@@ -123,7 +130,7 @@ func (f *fakeECR) check(r *http.Request, body []byte) (ecrCall, string) {
 	case r.Header.Get("X-Amz-Security-Token") != f.sessionToken:
 		return call, "wrong X-Amz-Security-Token"
 	}
-	region, service, problem := verifySignature(r, body, testAccessKey, f.secretKey)
+	region, service, problem := verifySignature(r, body, f.accessKey, f.secretKey)
 	call.region, call.service = region, service
 	if problem != "" {
 		return call, problem

@@ -79,6 +79,10 @@ func runBinary(t *testing.T, env map[string]string, stdin string, args ...string
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
+	// Tests never reach for the real metadata address.
+	if env["AWS_EC2_METADATA_SERVICE_ENDPOINT"] == "" && env["AWS_EC2_METADATA_DISABLED"] == "" {
+		cmd.Env = append(cmd.Env, "AWS_EC2_METADATA_DISABLED=true")
+	}
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -93,10 +97,21 @@ func runBinary(t *testing.T, env map[string]string, stdin string, args ...string
 	return r
 }
 
-// runInProcess calls run with env as the whole environment.
-func runInProcess(env map[string]string, stdin string, args ...string) result {
+// runInProcess calls run with env as the whole environment (and, as
+// runBinary, IMDS off unless the test points it somewhere).
+func runInProcess(t *testing.T, env map[string]string, stdin string, args ...string) result {
 	var stdout, stderr bytes.Buffer
-	code := run(args, strings.NewReader(stdin), &stdout, &stderr, func(k string) string { return env[k] }, time.Now)
+	home := t.TempDir()
+	getenv := func(k string) string {
+		switch {
+		case k == "HOME":
+			return home
+		case k == "AWS_EC2_METADATA_DISABLED" && env["AWS_EC2_METADATA_SERVICE_ENDPOINT"] == "" && env[k] == "":
+			return "true"
+		}
+		return env[k]
+	}
+	code := run(args, strings.NewReader(stdin), &stdout, &stderr, getenv, time.Now)
 	return result{stdout: stdout.String(), stderr: stderr.String(), code: code}
 }
 
