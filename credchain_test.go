@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -276,5 +277,127 @@ func TestCredentialSourceEnvironment(t *testing.T) {
 	creds, err := ch.profileCredentials(context.Background())
 	if err != nil || creds.AccessKeyID != stsAccessKey || len(fake.Calls()) != 1 || fake.Calls()[0].accessKey != testAccessKey {
 		t.Fatalf("profileCredentials = %+v, %v; STS calls %+v", creds.AccessKeyID, err, fake.Calls())
+	}
+}
+
+// tokenRequest is kubelet's v1 request in service-account token mode
+// (KEP-4412): the pod's token and its service account's annotations.
+func tokenRequest(image, token string, annotations map[string]string) string {
+	req := map[string]any{
+		"kind": "CredentialProviderRequest", "apiVersion": "credentialprovider.kubelet.k8s.io/v1",
+		"image": image, "serviceAccountToken": token, "serviceAccountAnnotations": annotations,
+	}
+	data, _ := json.Marshal(req)
+	return string(data) + "\n"
+}
+
+// TestEndToEndPodRole runs the binary in token mode: the ECR call must be
+// signed with the role credentials STS gave for the pod's token, or, with
+// no role named anywhere, with the node's.
+func TestEndToEndPodRole(t *testing.T) {
+	const ecrKey, irsaKey = "eks.amazonaws.com/ecr-role-arn", "eks.amazonaws.com/role-arn"
+	const otherRole = "arn:aws:iam::123456789012:role/other"
+	node := []string{"AWS_ACCESS_KEY_ID", testAccessKey, "AWS_SECRET_ACCESS_KEY", testSecretKey}
+	tests := []struct {
+		name        string
+		annotations map[string]string
+		env         []string
+		wantRole    string // "" means the node's credentials, no STS call
+	}{
+		{"ecr-role-arn annotation wins", map[string]string{ecrKey: stsRoleARN, irsaKey: otherRole}, append(node, "AWS_ECR_ROLE_ARN", otherRole), stsRoleARN},
+		{"IRSA annotation", map[string]string{irsaKey: stsRoleARN}, append(node, "AWS_ECR_ROLE_ARN", otherRole), stsRoleARN},
+		{"AWS_ECR_ROLE_ARN fallback", map[string]string{"team": "a"}, append(node, "AWS_ECR_ROLE_ARN", stsRoleARN), stsRoleARN},
+		{"no role: the node's chain", nil, node, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := stsCreds
+			if tt.wantRole == "" {
+				want = testCreds
+			}
+			w := newAWSWorld(t, want)
+			w.sts.webToken, w.sts.sessionName = stsWebToken, "ecr-credential-provider"
+			r := runBinary(t, w.with(tt.env...), tokenRequest(privateImage, stsWebToken, tt.annotations))
+			if r.code != 0 {
+				t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+			}
+			if resp := decodeStrictly(t, r.stdout); resp.CacheKeyType != "Registry" || len(resp.Auth) != 1 {
+				t.Errorf("response %+v", resp)
+			}
+			calls := w.sts.Calls()
+			switch {
+			case tt.wantRole == "" && len(calls) != 0:
+				t.Errorf("STS calls %+v, want none: the node's credentials", calls)
+			case tt.wantRole != "" && (len(calls) != 1 || calls[0].action != "AssumeRoleWithWebIdentity" || calls[0].roleARN != tt.wantRole):
+				t.Errorf("STS calls %+v, want one AssumeRoleWithWebIdentity for %s", calls, tt.wantRole)
+			}
+			if len(w.ecr.Calls()) != 1 {
+				t.Errorf("ECR calls %+v", w.ecr.Calls())
+			}
+			assertNoSecrets(t, r)
+			if strings.Contains(r.stderr, stsWebToken) {
+				t.Errorf("stderr shows the token")
+			}
+		})
+	}
+}
+
+// TestEndToEndPodRolePublicNoRegion: ECR Public with a pod token and no
+// region anywhere still works: STS in us-east-1 (upstream fails here with
+// "Missing Region"). The proxy shows which STS endpoint was called.
+func TestEndToEndPodRolePublicNoRegion(t *testing.T) {
+	ecr := newFakeECR(t).signedWith(stsCreds)
+	sts := newFakeSTS(t)
+	sts.webToken = stsWebToken
+	proxy := newMITMProxy(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.Host, "sts.") {
+			sts.ServeHTTP(w, r)
+			return
+		}
+		ecr.ServeHTTP(w, r)
+	}))
+	env := map[string]string{"HTTPS_PROXY": proxy.URL, "AWS_CA_BUNDLE": proxy.CABundle}
+	r := runBinary(t, env, tokenRequest("public.ecr.aws/team/app", stsWebToken, map[string]string{"eks.amazonaws.com/role-arn": stsRoleARN}))
+	if r.code != 0 {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	decodeStrictly(t, r.stdout)
+	want := []string{"sts.us-east-1.amazonaws.com:443", "api.ecr-public.us-east-1.amazonaws.com:443"}
+	if got := proxy.Connects(); !slices.Equal(got, want) {
+		t.Errorf("CONNECT %v, want %v", got, want)
+	}
+}
+
+func TestEndToEndPodRoleFailures(t *testing.T) {
+	tests := []struct {
+		name    string
+		role    string
+		stsCode string
+		want    string
+		stsHits int
+	}{
+		{"malformed ARN", "arn:aws:iam::12345:role/x", "", `pod role "arn:aws:iam::12345:role/x" from service-account annotation eks.amazonaws.com/ecr-role-arn is not an IAM role ARN`, 0},
+		{"user, not role", "arn:aws:iam::123456789012:user/x", "", "is not an IAM role ARN", 0},
+		{"newline in ARN", "arn:aws:iam::123456789012:role/x\nevil", "", "is not an IAM role ARN", 0},
+		{"STS refuses", stsRoleARN, "AccessDenied", "AssumeRoleWithWebIdentity", 1},
+		{"STS refuses the token", stsRoleARN, "InvalidIdentityToken", "InvalidIdentityToken", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newAWSWorld(t, stsCreds)
+			w.sts.webToken = stsWebToken
+			if tt.stsCode != "" {
+				w.sts.errStatus, w.sts.errCode, w.sts.errMessage = 400, tt.stsCode, "Not authorized to perform sts:AssumeRoleWithWebIdentity"
+			}
+			env := w.with("AWS_ACCESS_KEY_ID", testAccessKey, "AWS_SECRET_ACCESS_KEY", testSecretKey)
+			r := runBinary(t, env, tokenRequest(privateImage, stsWebToken, map[string]string{"eks.amazonaws.com/ecr-role-arn": tt.role}))
+			assertFailed(t, r, tt.want)
+			if strings.Contains(r.stderr, stsWebToken) {
+				t.Errorf("stderr shows the token: %q", r.stderr)
+			}
+			if w.sts.Requests() != tt.stsHits || len(w.ecr.Calls()) != 0 {
+				t.Errorf("STS saw %d requests (want %d), ECR %d (want 0)", w.sts.Requests(), tt.stsHits, len(w.ecr.Calls()))
+			}
+		})
 	}
 }
