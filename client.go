@@ -261,7 +261,8 @@ func readResponse(resp *http.Response, decodeError func([]byte) (string, string)
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 		return body, nil
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
-		return nil, fmt.Errorf("HTTP %d redirect to %s refused: redirects are never followed", resp.StatusCode, shortQuote(resp.Header.Get("Location")))
+		// Only the host: a Location's path and query may carry tokens.
+		return nil, fmt.Errorf("HTTP %d redirect to host %s refused: redirects are never followed", resp.StatusCode, shortQuote(locationHost(resp)))
 	}
 	code, message := decodeError(body)
 	if h := resp.Header.Get("X-Amzn-ErrorType"); h != "" {
@@ -272,6 +273,15 @@ func readResponse(resp *http.Response, decodeError func([]byte) (string, string)
 		return nil, &skewedError{e, date}
 	}
 	return nil, e
+}
+
+// locationHost is the host a redirect points to, "" when it names none.
+func locationHost(resp *http.Response) string {
+	u, err := resp.Location()
+	if err != nil {
+		return ""
+	}
+	return u.Host
 }
 
 // cleanCode normalises an AWS error code: cut at the first ':' and keep

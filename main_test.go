@@ -461,3 +461,176 @@ func TestEndToEndBoundedWorstCase(t *testing.T) {
 		})
 	}
 }
+
+// allSentinels are every secret the fakes and environments of the tests
+// carry: keys, session tokens, the pod's service-account token, the
+// container authorization token, the IMDS token and the registry password.
+var allSentinels = []string{
+	testSecretKey, testSessionToken, testPassword, stsSecretKey, stsSessionToken, stsWebToken,
+	testContainerToken, fakeSecretKey, fakeSessionToken, fakeIMDSToken,
+}
+
+// TestSecretsNeverPrinted runs every failure path of the program through
+// the built binary, with sentinel secrets everywhere, and checks that the
+// run fails cleanly and that no secret reaches stdout or stderr. To cover
+// a new path, add a row: setup gets a fresh fake AWS and returns the
+// environment and stdin of the run.
+func TestSecretsNeverPrinted(t *testing.T) {
+	answer := func(status int, body string) func(int, http.ResponseWriter, *http.Request) bool {
+		return func(_ int, w http.ResponseWriter, _ *http.Request) bool {
+			w.WriteHeader(status)
+			io.WriteString(w, body)
+			return true
+		}
+	}
+	secretEnv := []string{"AWS_ACCESS_KEY_ID", testAccessKey, "AWS_SECRET_ACCESS_KEY", testSecretKey, "AWS_SESSION_TOKEN", testSessionToken}
+	req := request("v1", privateImage)
+	pod := func(role string) string {
+		return tokenRequest(privateImage, stsWebToken, map[string]string{"eks.amazonaws.com/ecr-role-arn": role})
+	}
+	tokenNoColon := b64(testPassword)
+	tests := []struct {
+		name  string
+		setup func(w *awsWorld) (map[string]string, string)
+	}{
+		{"ECR access denied", func(w *awsWorld) (map[string]string, string) {
+			w.ecr.misbehave = func(_ int, rw http.ResponseWriter, _ *http.Request) bool {
+				awsJSONError(rw, 400, "AccessDeniedException", "denied")
+				return true
+			}
+			return w.with(secretEnv...), req
+		}},
+		{"ECR 500 every time", func(w *awsWorld) (map[string]string, string) {
+			w.ecr.misbehave = answer(500, `{"__type":"ServerException"}`)
+			return w.with(append(secretEnv, "AWS_MAX_ATTEMPTS", "2")...), req
+		}},
+		{"ECR redirect", func(w *awsWorld) (map[string]string, string) {
+			w.ecr.misbehave = func(_ int, rw http.ResponseWriter, _ *http.Request) bool {
+				rw.Header().Set("Location", "https://evil.example/?"+testSecretKey)
+				rw.WriteHeader(302)
+				return true
+			}
+			return w.with(secretEnv...), req
+		}},
+		{"ECR garbage with 200", func(w *awsWorld) (map[string]string, string) {
+			w.ecr.misbehave = answer(200, "<html>"+testPassword+"</html>")
+			return w.with(secretEnv...), req
+		}},
+		{"ECR token without a colon", func(w *awsWorld) (map[string]string, string) {
+			w.ecr.misbehave = answer(200, `{"authorizationData":[{"authorizationToken":"`+tokenNoColon+`","expiresAt":1e10}]}`)
+			return w.with(secretEnv...), req
+		}},
+		{"ECR token already expired", func(w *awsWorld) (map[string]string, string) {
+			w.ecr.expiresAt = "1000000000"
+			return w.with(secretEnv...), req
+		}},
+		{"ECR body too large", func(w *awsWorld) (map[string]string, string) {
+			w.ecr.misbehave = answer(200, `{"authorizationData":[{"authorizationToken":"`+strings.Repeat(b64("AWS:"+testPassword), 40000)+`"}]}`)
+			return w.with(secretEnv...), req
+		}},
+		{"ECR hangs", func(w *awsWorld) (map[string]string, string) {
+			w.ecr.misbehave = func(_ int, _ http.ResponseWriter, r *http.Request) bool {
+				io.Copy(io.Discard, r.Body)
+				<-r.Context().Done()
+				return true
+			}
+			return w.with(append(secretEnv, "AWS_MAX_ATTEMPTS", "1")...), req
+		}},
+		{"refused image", func(w *awsWorld) (map[string]string, string) {
+			return w.with(secretEnv...), request("v1", "evil.example.com/"+strings.ToLower(testSecretKey))
+		}},
+		{"bad request", func(w *awsWorld) (map[string]string, string) {
+			return w.with(secretEnv...), `{"kind":"CredentialProviderRequest","apiVersion":"v9","image":"x","serviceAccountToken":"` + stsWebToken + `"}`
+		}},
+		{"only the secret key in the environment", func(w *awsWorld) (map[string]string, string) {
+			return w.with("AWS_SECRET_ACCESS_KEY", testSecretKey), req
+		}},
+		{"malformed access key", func(w *awsWorld) (map[string]string, string) {
+			return w.with("AWS_ACCESS_KEY_ID", "AKID\n"+testSessionToken, "AWS_SECRET_ACCESS_KEY", testSecretKey), req
+		}},
+		{"web identity: STS refuses", func(w *awsWorld) (map[string]string, string) {
+			w.sts.errStatus, w.sts.errCode, w.sts.errMessage = 400, "InvalidIdentityToken", "bad token"
+			return w.with("AWS_WEB_IDENTITY_TOKEN_FILE", w.file("token", stsWebToken), "AWS_ROLE_ARN", stsRoleARN), req
+		}},
+		{"web identity: STS garbage", func(w *awsWorld) (map[string]string, string) {
+			w.sts.misbehave = answer(200, "<AssumeRoleWithWebIdentityResponse><SecretAccessKey>"+stsSecretKey)
+			return w.with("AWS_WEB_IDENTITY_TOKEN_FILE", w.file("token", stsWebToken), "AWS_ROLE_ARN", stsRoleARN), req
+		}},
+		{"web identity: token file missing", func(w *awsWorld) (map[string]string, string) {
+			return w.with("AWS_WEB_IDENTITY_TOKEN_FILE", w.dir+"/none", "AWS_ROLE_ARN", stsRoleARN), req
+		}},
+		{"pod role: STS refuses the token", func(w *awsWorld) (map[string]string, string) {
+			w.sts.errStatus, w.sts.errCode, w.sts.errMessage = 400, "InvalidIdentityToken", "Incorrect token audience"
+			return w.with(secretEnv...), pod(stsRoleARN)
+		}},
+		{"pod role: malformed ARN", func(w *awsWorld) (map[string]string, string) {
+			return w.with(secretEnv...), pod("arn:aws:iam::1:role/x")
+		}},
+		{"pod role: oversized token", func(w *awsWorld) (map[string]string, string) {
+			return w.with(secretEnv...), tokenRequest(privateImage, strings.Repeat(stsWebToken, 1000), map[string]string{"eks.amazonaws.com/ecr-role-arn": stsRoleARN})
+		}},
+		{"profile: partial keys", func(w *awsWorld) (map[string]string, string) {
+			return w.with("AWS_SHARED_CREDENTIALS_FILE", w.file("credentials", "[default]\naws_secret_access_key = "+testSecretKey+"\n")), req
+		}},
+		{"profile: AssumeRole refused", func(w *awsWorld) (map[string]string, string) {
+			w.sts.errStatus, w.sts.errCode, w.sts.errMessage = 403, "AccessDenied", "not allowed"
+			w.sts.keys[testAccessKey] = credentials{AccessKeyID: testAccessKey, SecretAccessKey: testSecretKey, SessionToken: testSessionToken}
+			config := fmt.Sprintf("[default]\nrole_arn = %s\nsource_profile = base\n[profile base]\naws_access_key_id = %s\naws_secret_access_key = %s\naws_session_token = %s\n", stsRoleARN, testAccessKey, testSecretKey, testSessionToken)
+			return w.with("AWS_CONFIG_FILE", w.file("config", config)), req
+		}},
+		{"profile: credential_process prints secrets and fails", func(w *awsWorld) (map[string]string, string) {
+			script := w.file("creds.sh", "#!/bin/sh\necho '{\"Version\":1,\"AccessKeyId\":\"A\",\"SecretAccessKey\":\""+testSecretKey+"\"'\nexit 1\n")
+			return w.with("AWS_CONFIG_FILE", w.file("config", "[default]\ncredential_process = "+script+"\n")), req
+		}},
+		{"profile: credential_process prints bad JSON", func(w *awsWorld) (map[string]string, string) {
+			script := w.file("creds.sh", "#!/bin/sh\necho '{\"Version\":2,\"AccessKeyId\":\"A\",\"SecretAccessKey\":\""+testSecretKey+"\"}'\n")
+			return w.with("AWS_CONFIG_FILE", w.file("config", "[default]\ncredential_process = "+script+"\n")), req
+		}},
+		{"container: endpoint refuses", func(w *awsWorld) (map[string]string, string) {
+			agent := newFakeContainerEndpoint(t, func(_ int, rw http.ResponseWriter, _ *http.Request) {
+				rw.WriteHeader(401)
+				io.WriteString(rw, `{"code":"AccessDenied","message":"bad token"}`)
+			})
+			return w.with("AWS_CONTAINER_CREDENTIALS_FULL_URI", agent.URL+"/v1/credentials", "AWS_CONTAINER_AUTHORIZATION_TOKEN", testContainerToken), req
+		}},
+		{"container: token with a newline", func(w *awsWorld) (map[string]string, string) {
+			return w.with("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/v1/credentials", "AWS_CONTAINER_AUTHORIZATION_TOKEN", testContainerToken+"\nX: y"), req
+		}},
+		{"container: garbage with 200", func(w *awsWorld) (map[string]string, string) {
+			agent := newFakeContainerEndpoint(t, func(_ int, rw http.ResponseWriter, _ *http.Request) {
+				io.WriteString(rw, `{"AccessKeyId":"A","SecretAccessKey":"`+testSecretKey+`",`)
+			})
+			return w.with("AWS_CONTAINER_CREDENTIALS_FULL_URI", agent.URL+"/v1/credentials", "AWS_CONTAINER_AUTHORIZATION_TOKEN", testContainerToken), req
+		}},
+		{"IMDS: Code is not Success", func(w *awsWorld) (map[string]string, string) {
+			w.imds.routes[imdsRolesPath+fakeRole] = []fakeReply{{200, `{"Code":"AssumeRoleUnauthorizedAccess","AccessKeyId":"A","SecretAccessKey":"` + fakeSecretKey + `","Token":"` + fakeSessionToken + `"}`}}
+			return w.env, req
+		}},
+		{"IMDS: IMDSv1 only", func(w *awsWorld) (map[string]string, string) {
+			w.imds.tokenStatus = 403
+			return w.env, req
+		}},
+		{"IMDS: role credentials truncated", func(w *awsWorld) (map[string]string, string) {
+			w.imds.routes[imdsRolesPath+fakeRole] = []fakeReply{{200, `{"Code":"Success","SecretAccessKey":"` + fakeSecretKey}}
+			return w.env, req
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := newAWSWorld(t, testCreds)
+			w.ecr.sessionToken = testSessionToken
+			env, stdin := tt.setup(w)
+			r := runBinary(t, env, stdin)
+			if r.code != 1 || r.stdout != "" || !strings.HasPrefix(r.stderr, "ecr-credential-provider: ") {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want a failure", r.code, r.stdout, r.stderr)
+			}
+			for _, s := range allSentinels {
+				if strings.Contains(r.stdout+r.stderr, s) || strings.Contains(strings.ToLower(r.stderr), strings.ToLower(s)) {
+					t.Errorf("a secret (%.14s…) was printed: %q", s, r.stderr)
+				}
+			}
+			t.Logf("stderr: %s", strings.TrimSpace(r.stderr))
+		})
+	}
+}
