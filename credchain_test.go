@@ -401,3 +401,52 @@ func TestEndToEndPodRoleFailures(t *testing.T) {
 		})
 	}
 }
+
+// TestEndToEndChainOrder enables two sources at a time, for every pair
+// that can be present together, and checks that the earlier one in the
+// SDK's order signs the ECR call (SPEC §5).
+func TestEndToEndChainOrder(t *testing.T) {
+	profileCreds := credentials{AccessKeyID: "AKIDPROFILEPROFILE", SecretAccessKey: "SENTINEL-PROFILE-SECRET"}
+	containerCreds := credentials{AccessKeyID: "ASIACONTAINERCONT", SecretAccessKey: "SENTINEL-CONTAINER-SECRET", SessionToken: "SENTINEL-CONTAINER-SESSION"}
+	type source struct {
+		name   string
+		creds  credentials
+		enable func(t *testing.T, w *awsWorld, env map[string]string)
+	}
+	sources := []source{
+		{"environment", testCreds, func(_ *testing.T, _ *awsWorld, env map[string]string) {
+			env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"] = testAccessKey, testSecretKey
+		}},
+		{"web identity", stsCreds, func(_ *testing.T, w *awsWorld, env map[string]string) {
+			env["AWS_WEB_IDENTITY_TOKEN_FILE"], env["AWS_ROLE_ARN"] = w.file("token", stsWebToken), stsRoleARN
+		}},
+		{"profile", profileCreds, func(_ *testing.T, w *awsWorld, env map[string]string) {
+			env["AWS_SHARED_CREDENTIALS_FILE"] = w.file("credentials", fmt.Sprintf("[default]\naws_access_key_id=%s\naws_secret_access_key=%s\n", profileCreds.AccessKeyID, profileCreds.SecretAccessKey))
+		}},
+		{"container", containerCreds, func(t *testing.T, w *awsWorld, env map[string]string) {
+			agent := newFakeContainerEndpoint(t, func(_ int, rw http.ResponseWriter, _ *http.Request) {
+				fmt.Fprintf(rw, `{"AccessKeyId":%q,"SecretAccessKey":%q,"Token":%q,"Expiration":%q}`, containerCreds.AccessKeyID,
+					containerCreds.SecretAccessKey, containerCreds.SessionToken, time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
+			})
+			env["AWS_CONTAINER_CREDENTIALS_FULL_URI"], env["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = agent.URL+"/v1/credentials", testContainerToken
+		}},
+		{"instance metadata", imdsCreds, func(*testing.T, *awsWorld, map[string]string) {}},
+	}
+	for i, first := range sources {
+		for _, second := range sources[i+1:] {
+			t.Run(first.name+" before "+second.name, func(t *testing.T) {
+				w := newAWSWorld(t, first.creds)
+				env := maps.Clone(w.env)
+				if first.name != "instance metadata" && second.name != "instance metadata" {
+					env["AWS_EC2_METADATA_SERVICE_ENDPOINT"], env["AWS_EC2_METADATA_DISABLED"] = "", "true"
+				}
+				first.enable(t, w, env)
+				second.enable(t, w, env)
+				r := runBinary(t, env, request("v1", privateImage))
+				if r.code != 0 || len(w.ecr.Calls()) != 1 {
+					t.Fatalf("exit %d, stderr %q, ECR calls %+v; want one signed by %s", r.code, r.stderr, w.ecr.Calls(), first.name)
+				}
+			})
+		}
+	}
+}
