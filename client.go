@@ -179,7 +179,6 @@ func readFileBounded(path string, max int64) ([]byte, error) {
 // send makes the call, retrying what the SDK's standard mode retries, and
 // returns the body of a 2xx answer.
 func (c *awsClient) send(ctx context.Context, r awsRequest) ([]byte, error) {
-	host := endpointHost(r.endpoint)
 	for attempt := 1; ; attempt++ {
 		body, err := c.attempt(ctx, r)
 		if err == nil {
@@ -191,16 +190,24 @@ func (c *awsClient) send(ctx context.Context, r awsRequest) ([]byte, error) {
 				return body, nil
 			}
 		}
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("%s at %s: gave up after %d attempt(s), the run's %v deadline passed: %w", r.operation, host, attempt, runTimeout, err)
-		}
-		if !retryable(err) || attempt >= c.maxAttempts {
-			return nil, fmt.Errorf("%s at %s: %w", r.operation, host, err)
-		}
-		if !sleep(ctx, backoff(attempt)) {
-			return nil, fmt.Errorf("%s at %s: gave up after %d attempt(s), the run's %v deadline passed: %w", r.operation, host, attempt, runTimeout, err)
+		if ctx.Err() != nil || !retryable(err) || attempt >= c.maxAttempts || !sleep(ctx, backoff(attempt)) {
+			return nil, failure(ctx, r, attempt, err)
 		}
 	}
+}
+
+// failure is the error of a call that gave up: what was called, and, for
+// a network failure, how long it was tried and what to check.
+func failure(ctx context.Context, r awsRequest, attempts int, err error) error {
+	host := endpointHost(r.endpoint)
+	var ne *netError
+	switch {
+	case ctx.Err() != nil:
+		return fmt.Errorf("%s at %s: no answer before the run's %v deadline (%d attempt(s); check that this node can reach %s: routes, firewalls, HTTPS_PROXY and NO_PROXY): %w", r.operation, host, runTimeout, attempts, host, err)
+	case errors.As(err, &ne):
+		return fmt.Errorf("%s at %s: %d attempt(s) failed (check that this node can reach %s: routes, firewalls, HTTPS_PROXY and NO_PROXY): %w", r.operation, host, attempts, host, err)
+	}
+	return fmt.Errorf("%s at %s: %w", r.operation, host, err)
 }
 
 // skewedError is an apiError about our clock, with the server's time.

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -438,17 +439,54 @@ func TestEndToEndBoundedWorstCase(t *testing.T) {
 		}
 		return true
 	}
+	// silent accepts connections and never says a word: a black hole.
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { silent.Close() })
+	go func() {
+		for {
+			conn, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { conn.Close() })
+		}
+	}()
+	blackHole := "http://" + silent.Addr().String()
 	tests := []struct {
 		name      string
 		misbehave func(int, http.ResponseWriter, *http.Request) bool
+		env       func(w *awsWorld) map[string]string
 		want      string
 	}{
-		{"hanging ECR", hang, "ECR GetAuthorizationToken"},
-		{"dripping ECR", drip, "ECR GetAuthorizationToken"},
+		{"hanging ECR", hang, nil, "ECR GetAuthorizationToken"},
+		{"dripping ECR", drip, nil, "ECR GetAuthorizationToken"},
+		{"hanging STS", nil, func(w *awsWorld) map[string]string {
+			w.sts.misbehave = hang
+			return w.with("AWS_WEB_IDENTITY_TOKEN_FILE", w.file("token", stsWebToken), "AWS_ROLE_ARN", stsRoleARN)
+		}, "STS AssumeRoleWithWebIdentity"},
+		{"black-holed metadata service", nil, func(w *awsWorld) map[string]string {
+			return w.with("AWS_EC2_METADATA_SERVICE_ENDPOINT", blackHole)
+		}, "no AWS credentials found"},
+		{"black-holed proxy", nil, func(w *awsWorld) map[string]string {
+			return map[string]string{"HTTPS_PROXY": blackHole, "AWS_ACCESS_KEY_ID": testAccessKey, "AWS_SECRET_ACCESS_KEY": testSecretKey}
+		}, "ECR GetAuthorizationToken"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
+			if tt.env != nil {
+				w := newAWSWorld(t, testCreds)
+				r := runBinary(t, tt.env(w), request("v1", privateImage))
+				assertFailed(t, r, tt.want)
+				if r.elapsed > runTimeout+5*time.Second {
+					t.Errorf("run took %v, want under the %v deadline", r.elapsed, runTimeout)
+				}
+				t.Logf("%s: exit after %v: %s", tt.name, r.elapsed.Round(time.Millisecond), strings.TrimSpace(r.stderr))
+				return
+			}
 			fake := newFakeECR(t)
 			fake.misbehave = tt.misbehave
 			url, ca := tlsFake(t, fake)
