@@ -134,6 +134,8 @@ func FuzzParseRequest(f *testing.F) {
 	})
 }
 
+// BenchmarkParseRequest parses the request kubelet sends for a private
+// ECR image.
 func BenchmarkParseRequest(b *testing.B) {
 	in := request("v1", "123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:1.2.3")
 	b.ReportAllocs()
