@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"maps"
 	"strings"
 	"testing"
@@ -131,4 +132,30 @@ func FuzzParseRequest(f *testing.F) {
 			t.Fatalf("re-encoded request %s parses to %+v, %v", again, req2, err)
 		}
 	})
+}
+
+// BenchmarkParseRequest parses the request kubelet sends for a private
+// ECR image.
+func BenchmarkParseRequest(b *testing.B) {
+	in := request("v1", "123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:1.2.3")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := parseRequest(strings.NewReader(in)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkWriteResponse writes a response whose password is 2 KB, the
+// order of a real ECR one.
+func BenchmarkWriteResponse(b *testing.B) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	auth := registryAuth{username: "AWS", password: strings.Repeat("eyJwYXlsb2Fk", 2048/12), expires: now.Add(12 * time.Hour)}
+	resp := newResponse("credentialprovider.kubelet.k8s.io/v1", "123456789012.dkr.ecr.us-east-1.amazonaws.com", auth, now)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := writeResponse(io.Discard, resp); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
