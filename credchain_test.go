@@ -134,7 +134,7 @@ type awsWorld struct {
 }
 
 // newAWSWorld starts the fakes; ECR accepts only calls signed with want.
-func newAWSWorld(t *testing.T, want credentials) *awsWorld {
+func newAWSWorld(t testing.TB, want credentials) *awsWorld {
 	w := &awsWorld{ecr: newFakeECR(t).signedWith(want), sts: newFakeSTS(t), dir: t.TempDir()}
 	w.sts.keys[imdsCreds.AccessKeyID] = imdsCreds
 	ecrURL, ca := tlsFake(t, w.ecr)

@@ -49,7 +49,7 @@ type ecrCall struct {
 // fakeECR answers GetAuthorizationToken like ECR and ECR Public after
 // checking the request: method, path, headers, body and signature.
 type fakeECR struct {
-	t            *testing.T
+	t            testing.TB
 	accessKey    string // the credentials requests must be signed with
 	secretKey    string
 	sessionToken string    // "" when the caller should send none
@@ -70,7 +70,7 @@ func (f *fakeECR) signedWith(creds credentials) *fakeECR {
 	return f
 }
 
-func newFakeECR(t *testing.T) *fakeECR {
+func newFakeECR(t testing.TB) *fakeECR {
 	return &fakeECR{t: t, accessKey: testAccessKey, secretKey: testSecretKey}
 }
 
@@ -211,7 +211,7 @@ func verifySignature(r *http.Request, body []byte, accessKey, secretKey string) 
 
 // tlsFake starts h on loopback TLS and returns its URL and a CA bundle
 // file trusting it.
-func tlsFake(t *testing.T, h http.Handler) (url, caBundle string) {
+func tlsFake(t testing.TB, h http.Handler) (url, caBundle string) {
 	srv := httptest.NewTLSServer(h)
 	t.Cleanup(srv.Close)
 	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})

@@ -43,7 +43,7 @@ type fakeReply struct {
 // fakeIMDS is an IMDSv2 service: it issues tokens on PUT, refuses every GET
 // without a live token, and records what it got.
 type fakeIMDS struct {
-	t            *testing.T
+	t            testing.TB
 	tokenStatus  int                    // answer to the PUT; 0 means 200 and a token
 	tokenUses    int                    // a token dies after this many GETs; 0 = never
 	refuseTokens bool                   // every GET is answered 401
@@ -58,7 +58,7 @@ type fakeIMDS struct {
 }
 
 // newFakeIMDS starts f and returns a client pointed at it.
-func newFakeIMDS(t *testing.T, f *fakeIMDS) *imdsClient {
+func newFakeIMDS(t testing.TB, f *fakeIMDS) *imdsClient {
 	t.Helper()
 	f.t, f.uses, f.hits = t, map[string]int{}, map[string]int{}
 	srv := httptest.NewServer(f)

@@ -43,7 +43,7 @@ type stsCall struct {
 // fields, no Authorization on the unsigned call, and the signature
 // (service "sts") on the signed one.
 type fakeSTS struct {
-	t *testing.T
+	t testing.TB
 	// What each request must carry. "" accepts any non-empty roleARN,
 	// sessionName, webToken and region; for externalID and
 	// durationSeconds, "" means the field must be absent.
@@ -69,7 +69,7 @@ type fakeSTS struct {
 
 // newFakeSTS accepts AssumeRole signed with testCreds or with the
 // credentials it hands out itself (a role chain).
-func newFakeSTS(t *testing.T) *fakeSTS {
+func newFakeSTS(t testing.TB) *fakeSTS {
 	return &fakeSTS{t: t, keys: map[string]credentials{
 		testAccessKey: testCreds,
 		stsAccessKey:  {AccessKeyID: stsAccessKey, SecretAccessKey: stsSecretKey, SessionToken: stsSessionToken},
