@@ -18,36 +18,62 @@
 // The word get-credentials, which kubelet configs commonly pass in args,
 // is accepted and ignored.
 //
+// Credentials come from the AWS SDKs' default chain, first match wins:
+// the environment; web identity (IRSA); the shared profile (static keys,
+// role_arn with source_profile, credential_source or
+// web_identity_token_file, credential_process); container credentials (ECS,
+// EKS Pod Identity); EC2 instance metadata, IMDSv2 only. When kubelet sends
+// the pod's service-account token (KEP-4412) and a role is named for it, the
+// token is exchanged for that role's credentials instead.
+//
 // Environment, with the AWS SDKs' meanings:
 //
 //	AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN
 //	    static credentials
+//	AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN, AWS_ROLE_SESSION_NAME
+//	    web identity; the session name also names per-pod sessions
+//	AWS_PROFILE, AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, HOME
+//	    the shared profile
+//	AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, AWS_CONTAINER_CREDENTIALS_FULL_URI,
+//	AWS_CONTAINER_AUTHORIZATION_TOKEN, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE
+//	    container credentials
+//	AWS_EC2_METADATA_DISABLED, AWS_EC2_METADATA_SERVICE_ENDPOINT,
+//	AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE
+//	    the instance metadata service
+//	AWS_ECR_ROLE_ARN
+//	    the pods' role when no service-account annotation names one
 //	AWS_REGION, AWS_DEFAULT_REGION
-//	    the region of a registry that is not an ECR host (a mirror)
+//	    the region of a registry that is not an ECR host (a mirror), and
+//	    of STS calls for registries without one
 //	AWS_USE_FIPS_ENDPOINT, AWS_USE_DUALSTACK_ENDPOINT
 //	    "true" or "false"; a FIPS or dual-stack registry host implies them
-//	AWS_ENDPOINT_URL_ECR, AWS_ENDPOINT_URL_ECR_PUBLIC, AWS_ENDPOINT_URL
+//	AWS_ENDPOINT_URL_ECR, AWS_ENDPOINT_URL_ECR_PUBLIC, AWS_ENDPOINT_URL_STS,
+//	AWS_ENDPOINT_URL
 //	    endpoint overrides; the signing region and service stay those
-//	    of the registry
+//	    the registry implies
 //	AWS_CA_BUNDLE
 //	    a PEM file of CA certificates that replaces the system roots
 //	AWS_MAX_ATTEMPTS
 //	    attempts per API call, 3 by default
 //	HTTPS_PROXY, HTTP_PROXY, NO_PROXY
-//	    proxies for the AWS API calls
+//	    proxies for the ECR and STS calls (never for metadata endpoints)
 //
 // Exit codes: 0, the response is on stdout; 1, the provider failed (one
 // line on stderr says what failed and what to check; stdout is empty);
 // 2, the command line is wrong.
 //
 // Every run ends within 20 seconds, far inside kubelet's one-minute kill;
-// each HTTP attempt within 5 seconds.
+// each ECR or STS attempt within 5 seconds, each metadata call within 1.
+// Secrets never appear on stderr.
 //
 // Specifications implemented: the kubelet credential provider exec
 // protocol (credentialprovider.kubelet.k8s.io v1alpha1, v1beta1, v1,
 // including KEP-4412 service-account tokens); ECR GetAuthorizationToken
-// (awsJson1.1, private and public); AWS Signature Version 4; the AWS SDKs'
-// endpoint rules, environment variables and standard retry mode.
+// (awsJson1.1, private and public); STS AssumeRole and
+// AssumeRoleWithWebIdentity; AWS Signature Version 4; IMDSv2; the AWS SDKs'
+// credential chain, shared config files, endpoint rules, environment
+// variables and standard retry mode. SPEC.md in the project's shared
+// notes has the facts each function cites as "SPEC §n".
 package main
 
 import (
