@@ -73,6 +73,16 @@ func (f *fakeAWS) Calls() []awsCall {
 	return append([]awsCall(nil), f.calls...)
 }
 
+// form is the form of the first accepted call of operation op.
+func (f *fakeAWS) form(op string) (url.Values, bool) {
+	for _, c := range f.Calls() {
+		if c.Op == op {
+			return c.Form, true
+		}
+	}
+	return nil, false
+}
+
 // Problems returns every check that failed.
 func (f *fakeAWS) Problems() []string {
 	f.mu.Lock()

@@ -231,8 +231,7 @@ func TestKubeletServiceAccountToken(t *testing.T) {
 				return
 			}
 			w.wantCalls(sts, viaRole)
-			if calls := w.aws.Calls(); len(calls) > 0 {
-				form := calls[0].Form
+			if form, ok := w.aws.form("sts:AssumeRoleWithWebIdentity"); ok {
 				if form.Get("RoleArn") != tt.wantRole || form.Get("RoleSessionName") != "ecr-credential-provider" {
 					t.Errorf("AssumeRoleWithWebIdentity RoleArn=%q RoleSessionName=%q, want %q, %q", form.Get("RoleArn"), form.Get("RoleSessionName"), tt.wantRole, "ecr-credential-provider")
 				}
@@ -310,8 +309,8 @@ func TestKubeletAssumeRoleProfile(t *testing.T) {
 		awsCall{Via: "sts.us-west-2.amazonaws.com:443", Op: "sts:AssumeRole", Region: "us-west-2", Service: "sts", KeyID: nodeKey.AccessKeyID},
 		ecrCall("api.ecr.us-west-2.amazonaws.com", "us-west-2", "ecr", roleKey),
 	)
-	if calls := w.aws.Calls(); len(calls) > 0 {
-		if got := calls[0].Form.Get("RoleArn"); got != "arn:aws:iam::123456789012:role/node-ecr" {
+	if form, ok := w.aws.form("sts:AssumeRole"); ok {
+		if got := form.Get("RoleArn"); got != "arn:aws:iam::123456789012:role/node-ecr" {
 			t.Errorf("AssumeRole RoleArn = %q, want the profile's role_arn", got)
 		}
 	}
