@@ -797,3 +797,24 @@ func percentile(xs []float64, p float64) float64 {
 	rank := int(math.Ceil(p / 100 * float64(len(s))))
 	return s[max(rank-1, 0)]
 }
+
+// TestEndToEndClockSkew: AWS's clock 20 minutes ahead of the node's (the
+// same as the node's 20 minutes behind). The run re-signs with AWS's time,
+// succeeds, and warns once on stderr.
+func TestEndToEndClockSkew(t *testing.T) {
+	for _, skew := range []time.Duration{20 * time.Minute, -20 * time.Minute} {
+		t.Run(skew.String(), func(t *testing.T) {
+			fake := newFakeECR(t)
+			fake.now = time.Now().Add(skew)
+			url, ca := tlsFake(t, fake)
+			r := runBinary(t, staticEnv(url, ca), request("v1", privateImage))
+			if r.code != 0 || len(fake.Calls()) != 1 {
+				t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+			}
+			decodeStrictly(t, r.stdout)
+			if want := fmt.Sprintf("warning: this node's clock is about %v off AWS's", skew); strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, want) {
+				t.Errorf("stderr %q, want one warning %q", r.stderr, want)
+			}
+		})
+	}
+}
