@@ -626,6 +626,13 @@ var regexpTwins = []struct {
 		validRegion, func(s string) bool { return !strings.HasPrefix(s, "fips-") }},
 	{"label", `^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`, validLabel, nil},
 	{"numericLabel", `^(?:[0-9]+|0x[0-9a-f]*)$`, isNumericLabel, nil},
+	{"roleARN", `^arn:(?:aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|aws-eusc):iam::[0-9]{12}:role/(?:[\w+=,.@/-]*/)?[\w+=,.@-]{1,64}$`,
+		validRoleARN, func(s string) bool { return len(s) <= maxRoleARN }},
+	{"sessionName", `^[\w+=,.@-]{2,64}$`, validSessionName, nil},
+	// RE2 allows no repeat count over 1000, so the pattern says "+".
+	{"externalID", `^[\w+=,.@:/-]+$`, validExternalID,
+		func(s string) bool { return len(s) >= 2 && len(s) <= maxExternalID }},
+	{"imdsRoleName", `^[A-Za-z0-9+=,.@_-]{1,64}$`, validIMDSRoleName, nil},
 }
 
 // checkTwins fails t if any matcher disagrees with its regexp on s, and if
