@@ -196,8 +196,8 @@ func parseIMDSRoleList(body []byte) (string, error) {
 }
 
 // validIMDSRoleName reports whether role follows IAM's own rule for role
-// names, ^[A-Za-z0-9+=,.@_-]{1,64}$: it is put into a URL path, so nothing
-// else may pass.
+// names, ^[A-Za-z0-9+=,.@_-]{1,64}$. The name is put into a URL path, so
+// nothing else may pass.
 func validIMDSRoleName(role string) bool {
 	return role != "" && len(role) <= 64 && allBytes(role, isIAMNameByte)
 }

@@ -347,8 +347,8 @@ func validRoleARN(arn string) bool {
 		return false
 	}
 	rest, ok := strings.CutPrefix(arn, "arn:")
-	name, rest, _ := strings.Cut(rest, ":")
-	if !ok || !isPartitionName(name) {
+	partitionName, rest, _ := strings.Cut(rest, ":")
+	if !ok || !isPartitionName(partitionName) {
 		return false
 	}
 	if rest, ok = strings.CutPrefix(rest, "iam::"); !ok || len(rest) < 12 || !allBytes(rest[:12], isDigit) {
