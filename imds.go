@@ -28,7 +28,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -52,16 +51,6 @@ const (
 	imdsAttempts    = 2
 	imdsRetryPause  = 200 * time.Millisecond
 	imdsMaxBody     = 64 << 10
-)
-
-var (
-	// imdsRoleName is IAM's own rule for role names: 1–64 of these characters.
-	// The name is put into a URL path, so nothing else may pass.
-	imdsRoleName = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,64}$`)
-	// imdsRegionName matches every partition's region names (SPEC §2 table:
-	// us-east-1, us-gov-west-1, us-isob-east-1, eusc-de-east-1 …) and nothing
-	// with upper case, spaces or markup.
-	imdsRegionName = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+){1,3}-[0-9]{1,2}$`)
 )
 
 // imdsConfig is the environment's say on IMDS, read once by the caller.
@@ -199,10 +188,18 @@ func parseIMDSRoleList(body []byte) (string, error) {
 	if role == "" {
 		return "", &imdsUnavailableError{"instance metadata: no IAM role attached to this instance"}
 	}
-	if !imdsRoleName.MatchString(role) || role == "." || role == ".." {
+	// The name goes into a URL path, where "." and ".." would move it.
+	if !validIMDSRoleName(role) || role == "." || role == ".." {
 		return "", fmt.Errorf("instance metadata role list: %s is not a role name", imdsQuote(role))
 	}
 	return role, nil
+}
+
+// validIMDSRoleName reports whether role follows IAM's own rule for role
+// names, ^[A-Za-z0-9+=,.@_-]{1,64}$. The name is put into a URL path, so
+// nothing else may pass.
+func validIMDSRoleName(role string) bool {
+	return role != "" && len(role) <= 64 && allBytes(role, isIAMNameByte)
 }
 
 // imdsRoleDocument is the JSON the service returns for a role (SPEC §6).
@@ -265,7 +262,7 @@ func (c *imdsClient) region(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("instance metadata region: HTTP %d", status)
 	}
 	region := strings.TrimSpace(string(body))
-	if !imdsRegionName.MatchString(region) {
+	if !validRegion(region) {
 		return "", fmt.Errorf("instance metadata region: %s is not a region name", imdsQuote(region))
 	}
 	return region, nil

@@ -292,6 +292,9 @@ func TestRegion(t *testing.T) {
 		{body: "us-east-1a", status: 200, errWant: "not a region name"},
 		{body: "us-east-1\nus-west-2", status: 200, errWant: "not a region name"},
 		{body: "<html>", status: 200, errWant: "not a region name"},
+		// The same rule as for a region from the environment (validRegion).
+		{body: "fips-us-east-1", status: 200, errWant: "not a region name"},
+		{body: "us-abcdefghijklmnopq-1", status: 200, errWant: "not a region name"},
 		{body: "", status: 200, errWant: "not a region name"},
 		{body: "", status: 404, errWant: "HTTP 404"},
 	}

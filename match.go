@@ -3,7 +3,7 @@ package main
 import (
 	"fmt"
 	"net/url"
-	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -15,7 +15,7 @@ import (
 // operator configured: text from the image never reaches a URL.
 
 // maxImageLen bounds the image string; kubelet's own references are far
-// shorter, and the bound keeps errors and regexp work small.
+// shorter, and the bound keeps errors and parsing work small.
 const maxImageLen = 4096
 
 // maxQuoted bounds the quoted form of an untrusted string in an error.
@@ -66,32 +66,12 @@ type registry struct {
 	mirror    bool      // not an ECR host: treated as the default region's private ECR
 }
 
-var (
-	// privateHostRE is upstream's private registry pattern (SPEC §2), made
-	// lowercase-only and without "_" in the region: groups are account,
-	// separator ("-" for dual-stack), "-fips", region and DNS suffix.
-	privateHostRE = regexp.MustCompile(`^([0-9]{12})\.dkr([.-])ecr(-fips)?\.([a-z0-9][a-z0-9-]*)\.` +
-		`(amazonaws\.com|amazonaws\.com\.cn|amazonaws\.eu|on\.aws|on\.amazonwebservices\.com\.cn|` +
-		`sc2s\.sgov\.gov|c2s\.ic\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov)$`)
-
-	// repositoryRE is the docker reference grammar for the part after the
-	// host: path components, then an optional tag and an optional digest.
-	repositoryRE = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*` +
-		`(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*` +
-		`(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?` +
-		`(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$`)
-
-	// regionRE is the shape of every AWS region name so far
-	// (us-east-1, us-gov-west-1, us-isob-east-1, eusc-de-east-1 …).
-	regionRE = regexp.MustCompile(`^[a-z]{2,4}(?:-[a-z]{1,16}){1,3}-[0-9]{1,2}$`)
-
-	// labelRE is one lowercase LDH DNS label (RFC 1123).
-	labelRE = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
-
-	// numericTLDRE matches a last label that URL parsers read as a number,
-	// making the name an IPv4 address in disguise (2130706433, 127.1, 0x7f.1).
-	numericTLDRE = regexp.MustCompile(`^(?:[0-9]+|0x[0-9a-f]*)$`)
-)
+// privateHostSuffixes are the DNS suffixes of private registry names
+// (SPEC §2 table): each partition's dnsSuffix and dual-stack suffix.
+var privateHostSuffixes = [...]string{
+	"amazonaws.com", "amazonaws.com.cn", "amazonaws.eu", "on.aws", "on.amazonwebservices.com.cn",
+	"sc2s.sgov.gov", "c2s.ic.gov", "cloud.adc-e.uk", "csp.hci.ic.gov",
+}
 
 // lookalikeParts and lookalikeSuffixes mark a host that failed the ECR
 // grammar yet names AWS: such a host is a typo or an attack, never a mirror.
@@ -110,8 +90,8 @@ func parseRegistry(image, defaultRegion string) (registry, error) {
 	if err != nil {
 		return registry{}, err
 	}
-	if m := privateHostRE.FindStringSubmatch(name); m != nil {
-		return privateRegistry(host, m)
+	if h, ok := parsePrivateHost(name); ok {
+		return privateRegistry(host, h)
 	}
 	// SPEC §2: exactly these two names are ECR Public, whatever the port.
 	if name == "public.ecr.aws" || name == "ecr-public.aws.com" {
@@ -132,7 +112,7 @@ func splitImage(image string) (host, name string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	if hasRepo && !repositoryRE.MatchString(repo) {
+	if hasRepo && !validRepository(repo) {
 		return "", "", fmt.Errorf("invalid repository %s in image for registry %s", shortQuote(repo), shortQuote(host))
 	}
 	return host, name, nil
@@ -173,11 +153,11 @@ func checkDNSName(name string) string {
 	}
 	labels := strings.Split(name, ".")
 	for _, l := range labels {
-		if !labelRE.MatchString(l) {
+		if !validLabel(l) {
 			return "each label must be 1-63 of a-z, 0-9 and inner '-'"
 		}
 	}
-	if numericTLDRE.MatchString(labels[len(labels)-1]) {
+	if isNumericLabel(labels[len(labels)-1]) {
 		return "numeric last label: only a dotted-quad IPv4 address may end in a number"
 	}
 	return ""
@@ -217,11 +197,11 @@ func validPort(s string) bool {
 	return n <= 65535
 }
 
-// privateRegistry builds the registry of a host that matched privateHostRE,
+// privateRegistry builds the registry of a host whose name parsed as h,
 // once its region is valid and its DNS suffix belongs to that region's
 // partition (cn-north-1 is never served under amazonaws.com).
-func privateRegistry(host string, m []string) (registry, error) {
-	account, sep, fips, region, suffix := m[1], m[2], m[3], m[4], m[5]
+func privateRegistry(host string, h privateHost) (registry, error) {
+	account, sep, fips, region, suffix := h.account, h.sep, h.fips, h.region, h.suffix
 	if !validRegion(region) {
 		return registry{}, fmt.Errorf("invalid registry host %s: %s is not an AWS region", shortQuote(host), shortQuote(region))
 	}
@@ -275,7 +255,7 @@ func looksLikeAWS(name string) bool {
 // validRegion reports whether s is a plausible AWS region name. The SDKs'
 // pseudo-regions (aws-global, fips-us-east-1, us-east-1-fips) are not.
 func validRegion(s string) bool {
-	return regionRE.MatchString(s) && !strings.HasPrefix(s, "fips-")
+	return regionShape(s) && !strings.HasPrefix(s, "fips-")
 }
 
 // partitionOf returns the partition of a (valid) region.
@@ -431,3 +411,208 @@ func shortQuote(s string) string {
 		}
 	}
 }
+
+// The grammars below are hand-written matchers, not regexps: package regexp
+// would add over 100 KB to a binary whose size the Makefile bounds. Each
+// names the regexp it equals, and FuzzMatchersAgreeWithRegexp checks that.
+
+// privateHost is the parts of a private registry name (SPEC §2).
+type privateHost struct {
+	account string // 12 digits
+	sep     string // "." or "-" (dual-stack)
+	fips    string // "-fips" or ""
+	region  string // not yet validated
+	suffix  string // one of privateHostSuffixes
+}
+
+// parsePrivateHost splits name by upstream's private registry pattern
+// (SPEC §2), made lowercase-only and without "_" in the region:
+//
+//	^([0-9]{12})\.dkr([.-])ecr(-fips)?\.([a-z0-9][a-z0-9-]*)\.(SUFFIX)$
+//
+// with SUFFIX one of privateHostSuffixes. The region holds no ".", so the
+// first "." after it starts the suffix.
+func parsePrivateHost(name string) (privateHost, bool) {
+	var h privateHost
+	if len(name) < 12 || !allBytes(name[:12], isDigit) {
+		return privateHost{}, false
+	}
+	h.account = name[:12]
+	rest, ok := strings.CutPrefix(name[12:], ".dkr")
+	if !ok || rest == "" || rest[0] != '.' && rest[0] != '-' {
+		return privateHost{}, false
+	}
+	h.sep = rest[:1]
+	if rest, ok = strings.CutPrefix(rest[1:], "ecr"); !ok {
+		return privateHost{}, false
+	}
+	if r, ok := strings.CutPrefix(rest, "-fips"); ok {
+		h.fips, rest = "-fips", r
+	}
+	if rest, ok = strings.CutPrefix(rest, "."); !ok {
+		return privateHost{}, false
+	}
+	h.region, h.suffix, _ = strings.Cut(rest, ".")
+	if h.region == "" || h.region[0] == '-' || !allBytes(h.region, isLDH) ||
+		!slices.Contains(privateHostSuffixes[:], h.suffix) {
+		return privateHost{}, false
+	}
+	return h, true
+}
+
+// validRepository reports whether repo, the part of an image after the
+// host, follows the docker reference grammar (distribution/reference):
+//
+//	^COMPONENT(?:/COMPONENT)*(?::TAG)?(?:@DIGEST)?$
+//	COMPONENT = [a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*
+//	TAG       = [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}
+//	DIGEST    = [A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}
+//
+// No part before the "@" holds an "@", and none before the ":" a ":", so
+// cutting at the first of each finds the digest and the tag.
+func validRepository(repo string) bool {
+	rest, digest, hasDigest := strings.Cut(repo, "@")
+	path, tag, hasTag := strings.Cut(rest, ":")
+	if hasDigest && !validDigest(digest) || hasTag && !validTag(tag) {
+		return false
+	}
+	for {
+		component, more, found := strings.Cut(path, "/")
+		if !validPathComponent(component) {
+			return false
+		}
+		if !found {
+			return true
+		}
+		path = more
+	}
+}
+
+// validPathComponent reports whether c is [a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*:
+// runs of a-z0-9, each pair joined by ".", "_", "__" or any number of "-".
+func validPathComponent(c string) bool {
+	for i := 0; i < len(c); {
+		j := i
+		for j < len(c) && isLowerAlnum(c[j]) {
+			j++
+		}
+		if j == i {
+			return false
+		}
+		if j == len(c) {
+			return true
+		}
+		k := j
+		for k < len(c) && !isLowerAlnum(c[k]) {
+			k++
+		}
+		if sep := c[j:k]; sep != "." && sep != "_" && sep != "__" && !allBytes(sep, isDash) {
+			return false
+		}
+		i = k
+	}
+	return false
+}
+
+// validTag reports whether s is [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}.
+func validTag(s string) bool {
+	return s != "" && len(s) <= 128 && s[0] != '.' && s[0] != '-' &&
+		allBytes(s, func(c byte) bool { return isAlnum(c) || c == '_' || c == '.' || c == '-' })
+}
+
+// validDigest reports whether s is
+// [A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}:
+// an algorithm of letter-led words joined by one of "-_+.", then the hex.
+func validDigest(s string) bool {
+	algorithm, hex, ok := strings.Cut(s, ":")
+	if !ok || len(hex) < 32 || !allBytes(hex, isHex) {
+		return false
+	}
+	start := 0
+	for i := 0; i <= len(algorithm); i++ {
+		if i < len(algorithm) && strings.IndexByte("-_+.", algorithm[i]) < 0 {
+			continue
+		}
+		word := algorithm[start:i]
+		if word == "" || !isLetter(word[0]) || !allBytes(word, isAlnum) {
+			return false
+		}
+		start = i + 1
+	}
+	return true
+}
+
+// regionShape reports whether s has the shape of every AWS region name so
+// far (us-east-1, us-gov-west-1, us-isob-east-1, eusc-de-east-1 …):
+//
+//	^[a-z]{2,4}(?:-[a-z]{1,16}){1,3}-[0-9]{1,2}$
+func regionShape(s string) bool {
+	parts := strings.Split(s, "-")
+	n := len(parts)
+	if n < 3 || n > 5 {
+		return false
+	}
+	if first := parts[0]; len(first) < 2 || len(first) > 4 || !allBytes(first, isLower) {
+		return false
+	}
+	for _, p := range parts[1 : n-1] {
+		if p == "" || len(p) > 16 || !allBytes(p, isLower) {
+			return false
+		}
+	}
+	last := parts[n-1]
+	return last != "" && len(last) <= 2 && allBytes(last, isDigit)
+}
+
+// validLabel reports whether l is one lowercase LDH DNS label (RFC 1123):
+//
+//	^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$
+func validLabel(l string) bool {
+	return l != "" && len(l) <= 63 && l[0] != '-' && l[len(l)-1] != '-' && allBytes(l, isLDH)
+}
+
+// isNumericLabel reports whether a last label is one that URL parsers read
+// as a number, making the name an IPv4 address in disguise (2130706433,
+// 127.1, 0x7f.1):
+//
+//	^(?:[0-9]+|0x[0-9a-f]*)$
+func isNumericLabel(l string) bool {
+	if hex, ok := strings.CutPrefix(l, "0x"); ok {
+		return allBytes(hex, func(c byte) bool { return isDigit(c) || 'a' <= c && c <= 'f' })
+	}
+	return l != "" && allBytes(l, isDigit)
+}
+
+// allBytes reports whether allowed holds for every byte of s (true for "").
+func allBytes(s string, allowed func(byte) bool) bool {
+	for i := 0; i < len(s); i++ {
+		if !allowed(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// isDigit reports whether c is in [0-9].
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// isLower reports whether c is in [a-z].
+func isLower(c byte) bool { return 'a' <= c && c <= 'z' }
+
+// isLetter reports whether c is in [A-Za-z].
+func isLetter(c byte) bool { return isLower(c) || 'A' <= c && c <= 'Z' }
+
+// isAlnum reports whether c is in [A-Za-z0-9].
+func isAlnum(c byte) bool { return isLetter(c) || isDigit(c) }
+
+// isLowerAlnum reports whether c is in [a-z0-9].
+func isLowerAlnum(c byte) bool { return isLower(c) || isDigit(c) }
+
+// isLDH reports whether c is in [a-z0-9-], a lowercase DNS label's bytes.
+func isLDH(c byte) bool { return isLowerAlnum(c) || c == '-' }
+
+// isDash reports whether c is "-".
+func isDash(c byte) bool { return c == '-' }
+
+// isHex reports whether c is in [0-9a-fA-F].
+func isHex(c byte) bool { return isDigit(c) || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }

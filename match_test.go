@@ -1,6 +1,8 @@
 package main
 
 import (
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -600,4 +602,98 @@ func BenchmarkParseRegistry(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// regexpTwins pairs each hand-written matcher with the regexp it replaces,
+// written out as the grammar's reference. guard, when set, is a check the
+// matcher makes beside its pattern (a length STS counts apart, say).
+var regexpTwins = []struct {
+	name    string
+	pattern string
+	match   func(string) bool
+	guard   func(string) bool
+}{
+	{"privateHost", `^([0-9]{12})\.dkr([.-])ecr(-fips)?\.([a-z0-9][a-z0-9-]*)\.` +
+		`(amazonaws\.com|amazonaws\.com\.cn|amazonaws\.eu|on\.aws|on\.amazonwebservices\.com\.cn|` +
+		`sc2s\.sgov\.gov|c2s\.ic\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov)$`,
+		func(s string) bool { _, ok := parsePrivateHost(s); return ok }, nil},
+	{"repository", `^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*` +
+		`(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*` +
+		`(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?` +
+		`(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$`,
+		validRepository, nil},
+	{"region", `^[a-z]{2,4}(?:-[a-z]{1,16}){1,3}-[0-9]{1,2}$`,
+		validRegion, func(s string) bool { return !strings.HasPrefix(s, "fips-") }},
+	{"label", `^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`, validLabel, nil},
+	{"numericLabel", `^(?:[0-9]+|0x[0-9a-f]*)$`, isNumericLabel, nil},
+	{"roleARN", `^arn:(?:aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|aws-eusc):iam::[0-9]{12}:role/(?:[\w+=,.@/-]*/)?[\w+=,.@-]{1,64}$`,
+		validRoleARN, func(s string) bool { return len(s) <= maxRoleARN }},
+	{"sessionName", `^[\w+=,.@-]{2,64}$`, validSessionName, nil},
+	// RE2 allows no repeat count over 1000, so the pattern says "+".
+	{"externalID", `^[\w+=,.@:/-]+$`, validExternalID,
+		func(s string) bool { return len(s) >= 2 && len(s) <= maxExternalID }},
+	{"imdsRoleName", `^[A-Za-z0-9+=,.@_-]{1,64}$`, validIMDSRoleName, nil},
+}
+
+// checkTwins fails t if any matcher disagrees with its regexp on s, and if
+// parsePrivateHost's parts differ from the regexp's groups.
+func checkTwins(t *testing.T, res []*regexp.Regexp, s string) {
+	t.Helper()
+	for i, tw := range regexpTwins {
+		want := res[i].MatchString(s) && (tw.guard == nil || tw.guard(s))
+		if got := tw.match(s); got != want {
+			t.Fatalf("%s(%q) = %v, want %v as %s", tw.name, s, got, want, tw.pattern)
+		}
+	}
+	h, _ := parsePrivateHost(s)
+	got := []string{h.account, h.sep, h.fips, h.region, h.suffix}
+	if m := res[0].FindStringSubmatch(s); m != nil && !slices.Equal(got, m[1:]) || m == nil && h != (privateHost{}) {
+		t.Fatalf("parsePrivateHost(%q) = %q, want groups of %q", s, got, m)
+	}
+}
+
+// twinSeeds are inputs near the edges of each grammar.
+var twinSeeds = []string{
+	"", "-", ".", "..", "a", "0", "0x", "0x7f", "0X7f", "0x7F", "127", "1a", "ab", "a-", "-a", "a--b",
+	strings.Repeat("a", 63), strings.Repeat("a", 64), strings.Repeat("a", 65),
+	acct + ".dkr.ecr.us-east-1.amazonaws.com", acct + ".dkr-ecr-fips.us-gov-west-1.on.aws",
+	acct + ".dkr.ecr-fips.-x.amazonaws.com", acct + ".dkr.ecr.x.amazonaws.com.", acct + "1.dkr.ecr.x.on.aws",
+	acct + ".dkr_ecr.x.on.aws", acct + ".dkr.ecr-fipsx.on.aws", acct + ".dkr.ecr..on.aws",
+	"team/app", "a/b:v1", "a__b", "a___b", "a._b", "a---b", "a/b/", "/a", "a:", "a:.x", "a:" + strings.Repeat("x", 128),
+	"a:" + strings.Repeat("x", 129), "a@sha256:" + strings.Repeat("ab", 16), "a:v@sha256:" + strings.Repeat("0", 31),
+	"a@sha256+b.c_d-e:" + strings.Repeat("F", 32), "a@1sha:" + strings.Repeat("0", 32), "a@sha256:" + strings.Repeat("0", 32) + "@x",
+	"us-east-1", "us-gov-west-1", "us-isob-east-1", "eusc-de-east-1", "fips-us-east-1", "us-east-1-fips",
+	"a-b-1", "abcde-b-1", "ab-" + strings.Repeat("x", 16) + "-1", "ab-" + strings.Repeat("x", 17) + "-1", "ab-c-d-e-f-1", "ab-c-123",
+	"arn:aws:iam::123456789012:role/r", "arn:aws-us-gov:iam::123456789012:role/path/to/Name+=,.@-_",
+	"arn:aws:iam::123456789012:role/", "arn:aws:iam::123456789012:role//r", "arn:aws-x:iam::123456789012:role/r",
+	"arn:aws:iam::12345678901:role/r", "arn:aws:iam::123456789012:role/r:x", "arn:aws:iam::123456789012:role/" + strings.Repeat("r", 65),
+	"arn:aws:iam::123456789012:role/" + strings.Repeat("p/", 1010) + "r",
+	"my-session", "x", "ext:id/1", "a b", "é", "\xff", strings.Repeat("e", 1224), strings.Repeat("e", 1225),
+}
+
+// TestMatchersAgreeWithRegexp runs the regexp twins on twinSeeds.
+func TestMatchersAgreeWithRegexp(t *testing.T) {
+	res := compileTwins()
+	for _, s := range twinSeeds {
+		checkTwins(t, res, s)
+	}
+}
+
+// FuzzMatchersAgreeWithRegexp proves each hand-written matcher equals the
+// regexp it replaced, on any input.
+func FuzzMatchersAgreeWithRegexp(f *testing.F) {
+	for _, s := range twinSeeds {
+		f.Add(s)
+	}
+	res := compileTwins()
+	f.Fuzz(func(t *testing.T, s string) { checkTwins(t, res, s) })
+}
+
+// compileTwins compiles the patterns of regexpTwins, in order.
+func compileTwins() []*regexp.Regexp {
+	res := make([]*regexp.Regexp, len(regexpTwins))
+	for i, tw := range regexpTwins {
+		res[i] = regexp.MustCompile(tw.pattern)
+	}
+	return res
 }

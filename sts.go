@@ -13,7 +13,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -48,20 +47,6 @@ const (
 	// says so itself (ValidationError).
 	minDurationSeconds = 900
 	maxDurationSeconds = 43200
-)
-
-var (
-	// roleARNRE is an IAM role ARN in one of the partitions of the SPEC §2
-	// table: 12-digit account, a path of IAM's path characters ending in
-	// "/", and a name of 1-64 characters. \w is ASCII-only in RE2.
-	roleARNRE = regexp.MustCompile(`^arn:(?:aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|aws-eusc):iam::[0-9]{12}:role/(?:[\w+=,.@/-]*/)?[\w+=,.@-]{1,64}$`)
-
-	// sessionNameRE is STS's RoleSessionName pattern and length.
-	sessionNameRE = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
-
-	// externalIDRE is STS's ExternalId pattern; its length, 2-1224, is
-	// checked apart because RE2 allows no repeat count over 1000.
-	externalIDRE = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
 )
 
 // assumeRoleInput is one AssumeRole or AssumeRoleWithWebIdentity call's
@@ -351,18 +336,58 @@ func errorKind(err error) string {
 	return "not one XML document"
 }
 
-// validRoleARN reports whether arn is an IAM role ARN STS would take:
-// arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME, at most 2048 bytes.
+// validRoleARN reports whether arn is an IAM role ARN STS would take, at
+// most 2048 bytes, in one of the partitions of the SPEC §2 table:
+//
+//	^arn:PARTITION:iam::[0-9]{12}:role/(?:[\w+=,.@/-]*/)?[\w+=,.@-]{1,64}$
+//
+// The name is what follows the last "/"; before it is the path.
 func validRoleARN(arn string) bool {
-	return len(arn) <= maxRoleARN && roleARNRE.MatchString(arn)
+	if len(arn) > maxRoleARN {
+		return false
+	}
+	rest, ok := strings.CutPrefix(arn, "arn:")
+	partitionName, rest, _ := strings.Cut(rest, ":")
+	if !ok || !isPartitionName(partitionName) {
+		return false
+	}
+	if rest, ok = strings.CutPrefix(rest, "iam::"); !ok || len(rest) < 12 || !allBytes(rest[:12], isDigit) {
+		return false
+	}
+	if rest, ok = strings.CutPrefix(rest[12:], ":role/"); !ok {
+		return false
+	}
+	slash := strings.LastIndexByte(rest, '/')
+	path, role := rest[:slash+1], rest[slash+1:]
+	return allBytes(path, func(c byte) bool { return isIAMNameByte(c) || c == '/' }) &&
+		len(role) >= 1 && len(role) <= 64 && allBytes(role, isIAMNameByte)
 }
 
-// validExternalID reports whether s is an ExternalId STS would take.
+// isPartitionName reports whether s names a partition of the SPEC §2 table.
+func isPartitionName(s string) bool {
+	for _, e := range partitions {
+		if e.p.name == s {
+			return true
+		}
+	}
+	return false
+}
+
+// validExternalID reports whether s is an ExternalId STS would take:
+// ^[\w+=,.@:/-]+$ and 2-1224 bytes.
 func validExternalID(s string) bool {
-	return len(s) >= 2 && len(s) <= maxExternalID && externalIDRE.MatchString(s)
+	return len(s) >= 2 && len(s) <= maxExternalID &&
+		allBytes(s, func(c byte) bool { return isIAMNameByte(c) || c == ':' || c == '/' })
 }
 
-// validSessionName reports whether s is a RoleSessionName STS would take.
+// validSessionName reports whether s is a RoleSessionName STS would take:
+// ^[\w+=,.@-]{2,64}$.
 func validSessionName(s string) bool {
-	return sessionNameRE.MatchString(s)
+	return len(s) >= 2 && len(s) <= 64 && allBytes(s, isIAMNameByte)
+}
+
+// isIAMNameByte reports whether c is in [\w+=,.@-], the bytes of IAM names
+// and STS session names (\w is [A-Za-z0-9_]).
+func isIAMNameByte(c byte) bool {
+	return isAlnum(c) || strings.IndexByte("_+=,.@-", c) >= 0
 }
