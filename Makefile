@@ -49,7 +49,7 @@ release:
 	cd dist && sha256sum $(BINARY)-* > SHA256SUMS && cat SHA256SUMS
 
 demo: build
-	DEMO_BINARY=$(abspath $(BINARY)) go test -count=1 -run '^TestDemo$$' -v . | sed -n '/^=== DEMO/,/^=== END/p'
+	ECR_CREDENTIAL_PROVIDER=$(abspath $(BINARY)) go test -count=1 -run '^TestDemo$$' -v . | sed -n '/^=== DEMO/,/^=== END/p'
 
 interop: build
 	cd interop && ECR_CREDENTIAL_PROVIDER=$(abspath $(BINARY)) go test -count=1 ./...

@@ -41,23 +41,28 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// builtBinary builds the program (static, as `make` does) on first use.
-func builtBinary(t *testing.T) string {
-	t.Helper()
+// builtBinary is the program under test: the binary named by
+// ECR_CREDENTIAL_PROVIDER (`make demo`, `make bench` pass the one `make`
+// built), else one built here once with the Makefile's flags.
+func builtBinary(tb testing.TB) string {
+	tb.Helper()
+	if path := os.Getenv("ECR_CREDENTIAL_PROVIDER"); path != "" {
+		return path
+	}
 	binary.once.Do(func() {
 		binary.dir, binary.err = os.MkdirTemp("", "ecr-credential-provider-e2e")
 		if binary.err != nil {
 			return
 		}
 		binary.path = filepath.Join(binary.dir, "ecr-credential-provider")
-		cmd := exec.Command("go", "build", "-tags", "nethttpomithttp2", "-trimpath", "-o", binary.path, ".")
+		cmd := exec.Command("go", "build", "-tags", "nethttpomithttp2", "-trimpath", "-buildvcs=false", "-ldflags", "-s -w -buildid=", "-o", binary.path, ".")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			binary.err = fmt.Errorf("go build: %v\n%s", err, out)
 		}
 	})
 	if binary.err != nil {
-		t.Fatal(binary.err)
+		tb.Fatal(binary.err)
 	}
 	return binary.path
 }
@@ -70,22 +75,14 @@ type result struct {
 }
 
 // runBinary runs the built binary as kubelet does: args, the request on
-// stdin, and an environment (here exactly env, plus a HOME of its own so
-// that no real AWS files are read).
+// stdin, and the environment kubeletEnv makes of env.
 func runBinary(t *testing.T, env map[string]string, stdin string, args ...string) result {
 	t.Helper()
 	path := builtBinary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // kubelet's kill
 	defer cancel()
 	cmd := exec.CommandContext(ctx, path, args...)
-	cmd.Env = []string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	// Tests never reach for the real metadata address.
-	if env["AWS_EC2_METADATA_SERVICE_ENDPOINT"] == "" && env["AWS_EC2_METADATA_DISABLED"] == "" {
-		cmd.Env = append(cmd.Env, "AWS_EC2_METADATA_DISABLED=true")
-	}
+	cmd.Env = kubeletEnv(t, env)
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -691,7 +688,7 @@ type invocation struct {
 // fake ECR accepts only a call signed with the credentials the source
 // must yield, so every successful run took the path it is named after.
 func BenchmarkInvocation(b *testing.B) {
-	path := benchBinary(b)
+	path := builtBinary(b)
 	paths := []struct {
 		name  string
 		want  credentials
@@ -724,28 +721,17 @@ func BenchmarkInvocation(b *testing.B) {
 	}
 }
 
-// benchBinary is the binary to measure: the one `make build` made, named
-// by ECR_CREDENTIAL_PROVIDER (as for `make interop`), else one built here
-// with the Makefile's flags, stripped as a release is.
-func benchBinary(b *testing.B) string {
-	if path := os.Getenv("ECR_CREDENTIAL_PROVIDER"); path != "" {
-		return path
-	}
-	path := filepath.Join(b.TempDir(), "ecr-credential-provider")
-	cmd := exec.Command("go", "build", "-tags", "nethttpomithttp2", "-trimpath", "-buildvcs=false", "-ldflags", "-s -w -buildid=", "-o", path, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, out)
-	}
-	return path
-}
 
-// kubeletEnv is the whole environment of a run, as runBinary builds it:
-// env, a HOME of its own so that no real AWS files are read, and PATH.
-func kubeletEnv(b *testing.B, env map[string]string) []string {
-	out := []string{"HOME=" + b.TempDir(), "PATH=" + os.Getenv("PATH")}
+// kubeletEnv is the whole environment of a run: env, PATH, and a HOME of
+// its own so that no real AWS files are read. Tests never reach for the
+// real metadata address: IMDS is off unless env points it somewhere.
+func kubeletEnv(tb testing.TB, env map[string]string) []string {
+	out := []string{"HOME=" + tb.TempDir(), "PATH=" + os.Getenv("PATH")}
 	for k, v := range env {
 		out = append(out, k+"="+v)
+	}
+	if env["AWS_EC2_METADATA_SERVICE_ENDPOINT"] == "" && env["AWS_EC2_METADATA_DISABLED"] == "" {
+		out = append(out, "AWS_EC2_METADATA_DISABLED=true")
 	}
 	return out
 }
@@ -814,6 +800,41 @@ func TestEndToEndClockSkew(t *testing.T) {
 			decodeStrictly(t, r.stdout)
 			if want := fmt.Sprintf("warning: this node's clock is about %v off AWS's", skew); strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, want) {
 				t.Errorf("stderr %q, want one warning %q", r.stderr, want)
+			}
+		})
+	}
+}
+
+// TestRun drives run in-process, as the end-to-end tests drive the
+// binary: its streams, environment and clock are parameters.
+func TestRun(t *testing.T) {
+	fake := newFakeECR(t)
+	url, ca := tlsFake(t, fake)
+	tests := []struct {
+		name  string
+		env   map[string]string
+		stdin string
+		args  []string
+		code  int
+		want  string // in stdout when code is 0, else in stderr
+	}{
+		{"success", staticEnv(url, ca), request("v1beta1", privateImage), []string{"get-credentials"}, 0, `"password":"` + testPassword + `"`},
+		{"no credentials", map[string]string{"AWS_ENDPOINT_URL_ECR": url}, request("v1", privateImage), nil, 1, "no AWS credentials found"},
+		{"bad AWS_MAX_ATTEMPTS", map[string]string{"AWS_MAX_ATTEMPTS": "0"}, request("v1", privateImage), nil, 1, `AWS_MAX_ATTEMPTS is "0"`},
+		{"bad endpoint override", map[string]string{"AWS_ENDPOINT_URL_ECR": "ftp://x"}, request("v1", privateImage), nil, 1, "AWS_ENDPOINT_URL_ECR"},
+		{"bad CA bundle", map[string]string{"AWS_CA_BUNDLE": "/nonexistent", "AWS_ACCESS_KEY_ID": testAccessKey, "AWS_SECRET_ACCESS_KEY": testSecretKey}, request("v1", privateImage), nil, 1, "AWS_CA_BUNDLE"},
+		{"version", nil, "", []string{"--version"}, 0, "ecr-credential-provider "},
+		{"usage error", nil, "", []string{"--region=x"}, 2, "flag provided but not defined"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runInProcess(t, tt.env, tt.stdin, tt.args...)
+			out := r.stdout
+			if tt.code != 0 {
+				out = r.stderr
+			}
+			if r.code != tt.code || !strings.Contains(out, tt.want) || (tt.code != 0 && r.stdout != "") {
+				t.Errorf("run = %d, stdout %q, stderr %q; want %d and %q", r.code, r.stdout, r.stderr, tt.code, tt.want)
 			}
 		})
 	}
