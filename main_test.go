@@ -721,7 +721,6 @@ func BenchmarkInvocation(b *testing.B) {
 	}
 }
 
-
 // kubeletEnv is the whole environment of a run: env, PATH, and a HOME of
 // its own so that no real AWS files are read. Tests never reach for the
 // real metadata address: IMDS is off unless env points it somewhere.
