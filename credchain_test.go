@@ -348,29 +348,43 @@ func TestEndToEndPodRole(t *testing.T) {
 	}
 }
 
-// TestEndToEndPodRolePublicNoRegion: ECR Public with a pod token and no
-// region anywhere still works: STS in us-east-1 (upstream fails here with
-// "Missing Region"). The proxy shows which STS endpoint was called.
-func TestEndToEndPodRolePublicNoRegion(t *testing.T) {
-	ecr := newFakeECR(t).signedWith(stsCreds)
-	sts := newFakeSTS(t)
-	sts.webToken = stsWebToken
-	proxy := newMITMProxy(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.Host, "sts.") {
-			sts.ServeHTTP(w, r)
-			return
-		}
-		ecr.ServeHTTP(w, r)
-	}))
-	env := map[string]string{"HTTPS_PROXY": proxy.URL, "AWS_CA_BUNDLE": proxy.CABundle}
-	r := runBinary(t, env, tokenRequest("public.ecr.aws/team/app", stsWebToken, map[string]string{"eks.amazonaws.com/role-arn": stsRoleARN}))
-	if r.code != 0 {
-		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+// TestEndToEndPodRoleEndpoints: the STS endpoint follows the registry.
+// ECR Public with no region anywhere still works, with STS in us-east-1
+// (upstream fails there with "Missing Region"); a FIPS or dual-stack
+// registry host sends STS calls to FIPS or dual-stack endpoints too. The
+// proxy shows which endpoints were called.
+func TestEndToEndPodRoleEndpoints(t *testing.T) {
+	tests := []struct {
+		image string
+		want  []string
+	}{
+		{"public.ecr.aws/team/app", []string{"sts.us-east-1.amazonaws.com:443", "api.ecr-public.us-east-1.amazonaws.com:443"}},
+		{"123456789012.dkr.ecr-fips.us-east-1.amazonaws.com/app", []string{"sts-fips.us-east-1.amazonaws.com:443", "api.ecr-fips.us-east-1.amazonaws.com:443"}},
+		{"123456789012.dkr-ecr.us-east-2.on.aws/app", []string{"sts.us-east-2.api.aws:443", "ecr.us-east-2.api.aws:443"}},
+		{"123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/app", []string{"sts.cn-north-1.amazonaws.com.cn:443", "api.ecr.cn-north-1.amazonaws.com.cn:443"}},
 	}
-	decodeStrictly(t, r.stdout)
-	want := []string{"sts.us-east-1.amazonaws.com:443", "api.ecr-public.us-east-1.amazonaws.com:443"}
-	if got := proxy.Connects(); !slices.Equal(got, want) {
-		t.Errorf("CONNECT %v, want %v", got, want)
+	for _, tt := range tests {
+		t.Run(tt.image, func(t *testing.T) {
+			ecr := newFakeECR(t).signedWith(stsCreds)
+			sts := newFakeSTS(t)
+			sts.webToken = stsWebToken
+			proxy := newMITMProxy(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.HasPrefix(r.Host, "sts") {
+					sts.ServeHTTP(w, r)
+					return
+				}
+				ecr.ServeHTTP(w, r)
+			}))
+			env := map[string]string{"HTTPS_PROXY": proxy.URL, "AWS_CA_BUNDLE": proxy.CABundle}
+			r := runBinary(t, env, tokenRequest(tt.image, stsWebToken, map[string]string{"eks.amazonaws.com/role-arn": stsRoleARN}))
+			if r.code != 0 {
+				t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+			}
+			decodeStrictly(t, r.stdout)
+			if got := proxy.Connects(); !slices.Equal(got, tt.want) {
+				t.Errorf("CONNECT %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
 
