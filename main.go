@@ -122,14 +122,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 }
 
 // provide answers the request on stdin, in the order of SPEC §1–§5:
-// request, registry, endpoint, credentials, GetAuthorizationToken.
+// request, configuration, registry, endpoint, credentials,
+// GetAuthorizationToken.
 func provide(ctx context.Context, stdin io.Reader, stderr io.Writer, getenv func(string) string, clk *clock, warn func(string)) (credentialProviderResponse, error) {
 	var none credentialProviderResponse
-	cfg, err := loadConfig(getenv)
+	// The request first: kubelet's write to stdin must always complete.
+	req, err := parseRequest(stdin)
 	if err != nil {
 		return none, err
 	}
-	req, err := parseRequest(stdin)
+	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return none, err
 	}
