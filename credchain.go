@@ -158,13 +158,22 @@ func loadChainConfig(getenv func(string) string) (chainConfig, error) {
 		},
 		profileName:     firstSet(getenv("AWS_PROFILE"), "default"),
 		profileSet:      getenv("AWS_PROFILE") != "",
-		configFile:      firstSet(getenv("AWS_CONFIG_FILE"), filepath.Join(home, ".aws", "config")),
-		credentialsFile: firstSet(getenv("AWS_SHARED_CREDENTIALS_FILE"), filepath.Join(home, ".aws", "credentials")),
+		configFile:      firstSet(getenv("AWS_CONFIG_FILE"), homeFile(home, "config")),
+		credentialsFile: firstSet(getenv("AWS_SHARED_CREDENTIALS_FILE"), homeFile(home, "credentials")),
 		container:       loadContainerConfig(getenv),
 	}
 	var err error
 	cfg.imds, err = loadIMDSConfig(getenv)
 	return cfg, err
+}
+
+// homeFile is ~/.aws/name, or "" (no file) without a HOME: a path
+// relative to wherever kubelet was started would be a surprise.
+func homeFile(home, name string) string {
+	if home == "" {
+		return ""
+	}
+	return filepath.Join(home, ".aws", name)
 }
 
 // chain is the credential chain of one run, with what its sources need:
@@ -322,11 +331,19 @@ func (ch *chain) profileCredentials(ctx context.Context) (credentials, error) {
 	p, found := files.lookup(ch.cfg.profileName)
 	switch {
 	case !found && ch.cfg.profileSet:
-		return credentials{}, fmt.Errorf("AWS_PROFILE names profile %s, which is in neither %s nor %s", shortQuote(ch.cfg.profileName), ch.cfg.configFile, ch.cfg.credentialsFile)
+		return credentials{}, fmt.Errorf("AWS_PROFILE names profile %s, which is in neither %s nor %s", shortQuote(ch.cfg.profileName), fileName(ch.cfg.configFile), fileName(ch.cfg.credentialsFile))
 	case !found:
-		return credentials{}, &notConfigured{fmt.Sprintf("no profile in %s or %s", ch.cfg.configFile, ch.cfg.credentialsFile)}
+		return credentials{}, &notConfigured{fmt.Sprintf("no profile in %s or %s", fileName(ch.cfg.configFile), fileName(ch.cfg.credentialsFile))}
 	}
 	return ch.resolveProfile(ctx, files, p, map[string]bool{})
+}
+
+// fileName names a shared file in a message.
+func fileName(path string) string {
+	if path == "" {
+		return "(no file: HOME is not set)"
+	}
+	return path
 }
 
 // sharedProfiles are the two shared files of the run.

@@ -1470,3 +1470,20 @@ func TestRunCredentialProcessTimeout(t *testing.T) {
 		t.Errorf("a sleeping credential_process was stopped after %v, want about 200ms", elapsed)
 	}
 }
+
+func TestLoadChainConfigFiles(t *testing.T) {
+	tests := []struct {
+		env                     map[string]string
+		config, credentialsFile string
+	}{
+		{map[string]string{"HOME": "/home/k"}, "/home/k/.aws/config", "/home/k/.aws/credentials"},
+		{map[string]string{"HOME": "/home/k", "AWS_CONFIG_FILE": "/etc/c", "AWS_SHARED_CREDENTIALS_FILE": "/etc/k"}, "/etc/c", "/etc/k"},
+		{map[string]string{}, "", ""}, // no HOME: no files, never a path relative to kubelet's directory
+	}
+	for _, tt := range tests {
+		cfg, err := loadChainConfig(func(k string) string { return tt.env[k] })
+		if err != nil || cfg.configFile != tt.config || cfg.credentialsFile != tt.credentialsFile {
+			t.Errorf("loadChainConfig(%v) files = %q, %q, %v; want %q, %q", tt.env, cfg.configFile, cfg.credentialsFile, err, tt.config, tt.credentialsFile)
+		}
+	}
+}
