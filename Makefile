@@ -25,6 +25,8 @@ vet:
 	go vet ./...
 	@test -z "$$(gofmt -l *.go)" || { gofmt -l *.go; echo "gofmt needed"; exit 1; }
 	@! grep -q '^[[:space:]]*require' go.mod || { echo "go.mod must have no require line"; exit 1; }
+	@deps=$$(go list -tags $(TAGS) -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' . | grep -vx ecr-credential-provider); \
+	  test -z "$$deps" || { echo "the binary links non-standard packages: $$deps"; exit 1; }
 
 # Each fuzz target in turn, FUZZTIME each.
 fuzz:
