@@ -1223,6 +1223,13 @@ func runCredentialProcess(ctx context.Context, command string, stderr io.Writer,
 	}
 	cmd.Stderr = &cappedWriter{w: stderr, left: maxProcessStderrBytes}
 	err := cmd.Run()
+	if cmd.Process != nil {
+		// Whatever the command left running in its group dies with it.
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+	if errors.Is(err, exec.ErrWaitDelay) && cmd.ProcessState.Success() {
+		err = nil // it succeeded; a child it left behind held the pipes open
+	}
 	switch {
 	case stdout.over:
 		return nil, fmt.Errorf("credential_process printed more than %d bytes on stdout: killed", maxProcessOutputBytes)

@@ -1343,6 +1343,25 @@ func TestProcessCredentialsTimeout(t *testing.T) {
 	}
 }
 
+// TestProcessCredentialsLeftoverChild: a credential_process that answers
+// and exits but leaves a child holding stdout still succeeds, and the
+// child does not outlive the run.
+func TestProcessCredentialsLeftoverChild(t *testing.T) {
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	script := writeScript(t, "sleep 30 &\necho $! > "+pidFile+"\necho '"+fmt.Sprintf(`{"Version":1,"AccessKeyId":%q,"SecretAccessKey":%q}`, testAccessKey, testSecretKey)+"'")
+	creds, err := processCredentials(context.Background(), script, nil, fixedNow)
+	if err != nil || creds.AccessKeyID != testAccessKey {
+		t.Fatalf("processCredentials = %v, %v; want the printed credentials", creds.AccessKeyID, err)
+	}
+	pid, err := readPID(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !processGone(pid, 2*time.Second) {
+		t.Errorf("process %d started by the credential_process outlived the run", pid)
+	}
+}
+
 // readPID reads a process ID the test script wrote.
 func readPID(path string) (int, error) {
 	data, err := os.ReadFile(path)
