@@ -216,6 +216,9 @@ type skewedError struct {
 	serverTime time.Time
 }
 
+// Unwrap exposes the apiError, so that hints and retry rules see it.
+func (e *skewedError) Unwrap() error { return e.apiError }
+
 // correctSkew adopts the server's clock after a skew error, once per run,
 // and warns that the node's clock is off (SPEC §3).
 func (c *awsClient) correctSkew(err error) bool {

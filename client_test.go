@@ -42,6 +42,9 @@ func TestGetAuthorizationTokenRetries(t *testing.T) {
 		{"AWS_MAX_ATTEMPTS=1", func(w http.ResponseWriter) { w.WriteHeader(502) }, 1, 1, 1, "HTTP 502"},
 		{"access denied is final", func(w http.ResponseWriter) { awsJSONError(w, 400, "AccessDeniedException", "denied") }, 99, 3, 1, "AccessDeniedException: denied"},
 		{"501 is final", func(w http.ResponseWriter) { w.WriteHeader(501) }, 99, 3, 1, "HTTP 501"},
+		{"bad signature with a good Date is final and explained", func(w http.ResponseWriter) {
+			awsJSONError(w, 403, "InvalidSignatureException", "The request signature we calculated does not match")
+		}, 99, 3, 1, "does not match (check the AWS credentials and the node's clock)"},
 		{"redirect refused", func(w http.ResponseWriter) {
 			w.Header().Set("Location", "https://elsewhere.example/")
 			w.WriteHeader(307)
