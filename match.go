@@ -372,8 +372,12 @@ func firstSet(s ...string) string {
 // of "" or "/". It returns the URL without a trailing slash. name is the
 // environment variable, for the error.
 func parseEndpointURL(name, value string) (string, error) {
+	shown := shortQuote(value)
+	if strings.Contains(value, "@") {
+		shown = "(value not shown: it may hold a password)"
+	}
 	bad := func(why string) error {
-		return fmt.Errorf("invalid %s %s: %s", name, shortQuote(value), why)
+		return fmt.Errorf("invalid %s %s: %s", name, shown, why)
 	}
 	// Refused before parsing, because url.Parse would accept and reshape them.
 	for i := 0; i < len(value); i++ {
