@@ -351,20 +351,23 @@ func TestEndToEndPodRole(t *testing.T) {
 // TestEndToEndPodRoleEndpoints: the STS endpoint follows the registry.
 // ECR Public with no region anywhere still works, with STS in us-east-1
 // (upstream fails there with "Missing Region"); a FIPS or dual-stack
-// registry host sends STS calls to FIPS or dual-stack endpoints too. The
-// proxy shows which endpoints were called.
+// registry host chooses the ECR endpoint but, as in the SDKs, not STS's,
+// which only AWS_USE_FIPS_ENDPOINT and AWS_USE_DUALSTACK_ENDPOINT change.
+// The proxy shows which endpoints were called.
 func TestEndToEndPodRoleEndpoints(t *testing.T) {
 	tests := []struct {
-		image string
-		want  []string
+		image, env string
+		want       []string
 	}{
-		{"public.ecr.aws/team/app", []string{"sts.us-east-1.amazonaws.com:443", "api.ecr-public.us-east-1.amazonaws.com:443"}},
-		{"123456789012.dkr.ecr-fips.us-east-1.amazonaws.com/app", []string{"sts-fips.us-east-1.amazonaws.com:443", "api.ecr-fips.us-east-1.amazonaws.com:443"}},
-		{"123456789012.dkr-ecr.us-east-2.on.aws/app", []string{"sts.us-east-2.api.aws:443", "ecr.us-east-2.api.aws:443"}},
-		{"123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/app", []string{"sts.cn-north-1.amazonaws.com.cn:443", "api.ecr.cn-north-1.amazonaws.com.cn:443"}},
+		{"public.ecr.aws/team/app", "", []string{"sts.us-east-1.amazonaws.com:443", "api.ecr-public.us-east-1.amazonaws.com:443"}},
+		{"123456789012.dkr.ecr-fips.us-east-1.amazonaws.com/app", "", []string{"sts.us-east-1.amazonaws.com:443", "api.ecr-fips.us-east-1.amazonaws.com:443"}},
+		{"123456789012.dkr-ecr.us-east-2.on.aws/app", "", []string{"sts.us-east-2.amazonaws.com:443", "ecr.us-east-2.api.aws:443"}},
+		{"123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/app", "", []string{"sts.cn-north-1.amazonaws.com.cn:443", "api.ecr.cn-north-1.amazonaws.com.cn:443"}},
+		{"123456789012.dkr.ecr.us-east-1.amazonaws.com/app", "AWS_USE_FIPS_ENDPOINT", []string{"sts-fips.us-east-1.amazonaws.com:443", "api.ecr-fips.us-east-1.amazonaws.com:443"}},
+		{"123456789012.dkr.ecr.us-east-1.amazonaws.com/app", "AWS_USE_DUALSTACK_ENDPOINT", []string{"sts.us-east-1.api.aws:443", "ecr.us-east-1.api.aws:443"}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.image, func(t *testing.T) {
+		t.Run(tt.image+" "+tt.env, func(t *testing.T) {
 			ecr := newFakeECR(t).signedWith(stsCreds)
 			sts := newFakeSTS(t)
 			sts.webToken = stsWebToken
@@ -376,6 +379,9 @@ func TestEndToEndPodRoleEndpoints(t *testing.T) {
 				ecr.ServeHTTP(w, r)
 			}))
 			env := map[string]string{"HTTPS_PROXY": proxy.URL, "AWS_CA_BUNDLE": proxy.CABundle}
+			if tt.env != "" {
+				env[tt.env] = "true"
+			}
 			r := runBinary(t, env, tokenRequest(tt.image, stsWebToken, map[string]string{"eks.amazonaws.com/role-arn": stsRoleARN}))
 			if r.code != 0 {
 				t.Fatalf("exit %d, stderr %q", r.code, r.stderr)

@@ -160,12 +160,11 @@ func provide(ctx context.Context, stdin io.Reader, stderr io.Writer, getenv func
 // named for it (KEP-4412), else the node's default chain, as upstream does
 // for pods without a role.
 func findCredentials(ctx context.Context, cfg config, req credentialProviderRequest, reg registry, client *awsClient, stderr io.Writer) (credentials, error) {
-	// A FIPS or dual-stack registry host asks for FIPS or dual-stack
-	// endpoints, so STS calls made for it use them too.
-	endpoints := cfg.endpoints
-	endpoints.useFIPS = endpoints.useFIPS || reg.fips
-	endpoints.useDualStack = endpoints.useDualStack || reg.dualStack
-	ch := &chain{cfg: cfg.chain, client: client, imds: newIMDSClient(cfg.chain.imds), endpoints: endpoints, stderr: stderr}
+	// STS endpoints follow AWS_USE_FIPS_ENDPOINT and
+	// AWS_USE_DUALSTACK_ENDPOINT only, as in the SDKs: a registry host's
+	// FIPS or dual-stack hint chooses the ECR endpoint, and STS has no
+	// FIPS or dual-stack name in every region that ECR has one.
+	ch := &chain{cfg: cfg.chain, client: client, imds: newIMDSClient(cfg.chain.imds), endpoints: cfg.endpoints, stderr: stderr}
 	if !reg.public {
 		ch.regions = append(ch.regions, reg.region)
 	}
