@@ -369,7 +369,10 @@ func (ch *chain) resolveProfile(ctx context.Context, files sharedProfiles, p pro
 	seen[p.name] = true
 	switch kind {
 	case "static":
-		return staticProfileCredentials(p), nil
+		return ch.assumeRoleOnTop(ctx, p, staticProfileCredentials(p), nil)
+	case "credential_process":
+		base, err := processCredentials(ctx, p.get("credential_process"), ch.stderr, ch.client.clock.Now)
+		return ch.assumeRoleOnTop(ctx, p, base, err)
 	case "source_profile":
 		base, err := ch.sourceProfileCredentials(ctx, files, p, seen)
 		if err != nil {
@@ -388,8 +391,6 @@ func (ch *chain) resolveProfile(ctx context.Context, files sharedProfiles, p pro
 			return credentials{}, err
 		}
 		return ch.webIdentity(ctx, in, p.get("web_identity_token_file"))
-	case "credential_process":
-		return processCredentials(ctx, p.get("credential_process"), ch.stderr, ch.client.clock.Now)
 	}
 	return credentials{}, &notConfigured{fmt.Sprintf("profile %s holds no credentials", shortQuote(p.name))}
 }
@@ -411,8 +412,8 @@ func profileKind(p profile) (string, error) {
 		return "", fmt.Errorf("profile %s uses IAM Identity Center (SSO), which needs an interactive login; use a role or static keys on nodes", name)
 	case countSet(has, "source_profile", "credential_source", "web_identity_token_file") > 1:
 		return "", fmt.Errorf("profile %s sets more than one of source_profile, credential_source and web_identity_token_file", name)
-	case has("role_arn") && (has("credential_process") || static && !selfSourced):
-		return "", fmt.Errorf("profile %s mixes role_arn with static keys or credential_process", name)
+	case (static && !selfSourced || has("credential_process")) && countSet(has, "source_profile", "credential_source", "web_identity_token_file") > 0:
+		return "", fmt.Errorf("profile %s mixes its own static keys or credential_process with another source of credentials", name)
 	case static && has("credential_process"):
 		return "", fmt.Errorf("profile %s sets both static keys and credential_process", name)
 	}
@@ -425,12 +426,12 @@ func profileKind(p profile) (string, error) {
 		}
 	}
 	switch {
-	case has("role_arn"):
-		return "", fmt.Errorf("profile %s sets role_arn without source_profile, credential_source or web_identity_token_file", name)
 	case static:
 		return "static", nil
 	case has("credential_process"):
 		return "credential_process", nil
+	case has("role_arn"):
+		return "", fmt.Errorf("profile %s sets role_arn without credentials to assume it with (source_profile, credential_source, web_identity_token_file, static keys or credential_process)", name)
 	}
 	return "", nil
 }
@@ -497,6 +498,17 @@ func (ch *chain) credentialSourceCredentials(ctx context.Context, p profile) (cr
 		return credentials{}, fmt.Errorf("profile %s: credential_source %s: %w", shortQuote(p.name), p.get("credential_source"), err)
 	}
 	return creds, nil
+}
+
+// assumeRoleOnTop assumes the profile's role_arn, when it has one, with
+// the profile's own static keys or credential_process output, as
+// aws-sdk-go-v2 does (resolveCredsFromProfile); without one, base is the
+// answer.
+func (ch *chain) assumeRoleOnTop(ctx context.Context, p profile, base credentials, err error) (credentials, error) {
+	if err != nil || p.get("role_arn") == "" {
+		return base, err
+	}
+	return ch.assumeProfileRole(ctx, p, base)
 }
 
 // assumeProfileRole assumes a profile's role_arn with base credentials.

@@ -75,10 +75,13 @@ func TestProfileKind(t *testing.T) {
 		{"partial keys", map[string]string{"aws_access_key_id": "A"}, "only one of aws_access_key_id and aws_secret_access_key"},
 		{"secret only", map[string]string{"aws_secret_access_key": "S"}, "only one of"},
 		{"both sources", map[string]string{"role_arn": "arn:aws:iam::123456789012:role/r", "source_profile": "b", "credential_source": "Environment"}, "more than one of"},
-		{"role with keys", map[string]string{"role_arn": "arn:aws:iam::123456789012:role/r", "source_profile": "b", "aws_access_key_id": "A", "aws_secret_access_key": "S"}, "mixes role_arn"},
-		{"role with process", map[string]string{"role_arn": "arn:aws:iam::123456789012:role/r", "source_profile": "b", "credential_process": "x"}, "mixes role_arn"},
+		{"role on other source with own keys", map[string]string{"role_arn": "arn:aws:iam::123456789012:role/r", "source_profile": "b", "aws_access_key_id": "A", "aws_secret_access_key": "S"}, "mixes its own static keys"},
+		{"role on other source with process", map[string]string{"role_arn": "arn:aws:iam::123456789012:role/r", "source_profile": "b", "credential_process": "x"}, "mixes its own static keys or credential_process"},
+		{"role on credential_source with process", map[string]string{"role_arn": "arn:aws:iam::123456789012:role/r", "credential_source": "Environment", "credential_process": "x"}, "mixes"},
+		{"role on own keys", map[string]string{"role_arn": "arn:aws:iam::123456789012:role/r", "aws_access_key_id": "A", "aws_secret_access_key": "S"}, "static"},
+		{"role on process", map[string]string{"role_arn": "arn:aws:iam::123456789012:role/r", "credential_process": "x"}, "credential_process"},
 		{"keys and process", map[string]string{"aws_access_key_id": "A", "aws_secret_access_key": "S", "credential_process": "x"}, "both static keys and credential_process"},
-		{"role alone", map[string]string{"role_arn": "arn:aws:iam::123456789012:role/r"}, "role_arn without"},
+		{"role alone", map[string]string{"role_arn": "arn:aws:iam::123456789012:role/r"}, "role_arn without credentials"},
 		{"source without role", map[string]string{"source_profile": "b"}, "source_profile without role_arn"},
 		{"mfa", map[string]string{"role_arn": "arn:aws:iam::123456789012:role/r", "source_profile": "b", "mfa_serial": "arn:aws:iam::123456789012:mfa/u"}, "MFA"},
 		{"sso", map[string]string{"sso_session": "corp"}, "IAM Identity Center"},
@@ -226,6 +229,10 @@ func TestEndToEndCredentialSources(t *testing.T) {
 			config := "[default]\ncredential_process = " + w.file("creds.sh", process) + "\n"
 			return w.with("AWS_CONFIG_FILE", w.file("config", config))
 		}, nil},
+		{"profile role_arn on credential_process", stsCreds, func(w *awsWorld) map[string]string {
+			config := "[default]\nrole_arn = " + stsRoleARN + "\ncredential_process = " + w.file("creds.sh", process) + "\n"
+			return w.with("AWS_CONFIG_FILE", w.file("config", config))
+		}, []string{"AssumeRole"}},
 		{"container", testCreds, func(w *awsWorld) map[string]string {
 			agent := newFakeContainerEndpoint(t, func(_ int, rw http.ResponseWriter, _ *http.Request) {
 				fmt.Fprint(rw, credentialsJSON(time.Now().Add(time.Hour).UTC().Format(time.RFC3339)))
