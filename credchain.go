@@ -121,9 +121,6 @@ func environmentSource(env envCredentials) credentialSource {
 // operator names none; it shows in CloudTrail.
 const defaultSessionName = "ecr-credential-provider"
 
-// maxWebIdentityTokenBytes is STS's own limit on WebIdentityToken.
-const maxWebIdentityTokenBytes = 20000
-
 // chainConfig is the environment's say on credentials, read once (SPEC §5).
 type chainConfig struct {
 	env             envCredentials
@@ -297,7 +294,9 @@ func (ch *chain) webIdentityFromEnvironment(ctx context.Context) (credentials, e
 // webIdentity reads a web identity token file, afresh on every call
 // because kubelet rotates it, and exchanges it with STS.
 func (ch *chain) webIdentity(ctx context.Context, in assumeRoleInput, tokenFile string) (credentials, error) {
-	data, err := readFileBounded(tokenFile, maxWebIdentityTokenBytes)
+	// A little room for the newline a token file usually ends with; STS's
+	// own limit is checked on the trimmed token.
+	data, err := readFileBounded(tokenFile, maxWebIdentityToken+64)
 	if err != nil {
 		return credentials{}, fmt.Errorf("web identity token file: %w", err)
 	}

@@ -55,6 +55,8 @@ func TestParseAuthorizationData(t *testing.T) {
 		{"truncated", `{"authorizationData":[{"authorizationToken":"` + tok, false, time.Time{}, "not a GetAuthorizationToken response"},
 		{"error body with 200", `{"__type":"ServerException","message":"oops"}`, false, time.Time{}, "no authorizationData entry"},
 		{"trailing", `{"authorizationData":[{"authorizationToken":"` + tok + `"}]} {}`, false, time.Time{}, "not a GetAuthorizationToken response"},
+		{"trailing brace", `{"authorizationData":[{"authorizationToken":"` + tok + `"}]}}`, false, time.Time{}, "not a GetAuthorizationToken response"},
+		{"trailing word", `{"authorizationData":[{"authorizationToken":"` + tok + `"}]} x`, false, time.Time{}, "not a GetAuthorizationToken response"},
 		{"expiresAt string", `{"authorizationData":[{"authorizationToken":"` + tok + `","expiresAt":"1738598491"}]}`, false, time.Time{}, "not a GetAuthorizationToken response"},
 		{"expiresAt negative", `{"authorizationData":[{"authorizationToken":"` + tok + `","expiresAt":-1}]}`, false, time.Time{}, "not a plausible time"},
 		{"expiresAt huge", `{"authorizationData":[{"authorizationToken":"` + tok + `","expiresAt":1e300}]}`, false, time.Time{}, "not a plausible time"},
