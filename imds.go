@@ -190,7 +190,7 @@ func parseIMDSRoleList(body []byte) (string, error) {
 	}
 	// The name goes into a URL path, where "." and ".." would move it.
 	if !validIMDSRoleName(role) || role == "." || role == ".." {
-		return "", fmt.Errorf("instance metadata role list: %s is not a role name", imdsQuote(role))
+		return "", fmt.Errorf("instance metadata role list: %s is not a role name", shortQuote(role))
 	}
 	return role, nil
 }
@@ -226,7 +226,7 @@ func parseIMDSCredentials(body []byte) (credentials, error) {
 	}
 	// SPEC §6: anything but Code "Success" is a failure.
 	if doc.Code != "Success" {
-		return credentials{}, fmt.Errorf("instance metadata credentials: Code %s, want \"Success\"", imdsQuote(doc.Code))
+		return credentials{}, fmt.Errorf("instance metadata credentials: Code %s, want \"Success\"", shortQuote(doc.Code))
 	}
 	// Role credentials are always temporary, so the token is required too;
 	// all three go into signed headers, so each must be a header-safe word.
@@ -263,7 +263,7 @@ func (c *imdsClient) region(ctx context.Context) (string, error) {
 	}
 	region := strings.TrimSpace(string(body))
 	if !validRegion(region) {
-		return "", fmt.Errorf("instance metadata region: %s is not a region name", imdsQuote(region))
+		return "", fmt.Errorf("instance metadata region: %s is not a region name", shortQuote(region))
 	}
 	return region, nil
 }
@@ -393,14 +393,4 @@ func imdsHeaderWord(s string) bool {
 		}
 	}
 	return s != ""
-}
-
-// imdsQuote quotes untrusted text from the service for an error message,
-// cut short so that a large answer cannot flood the log.
-func imdsQuote(s string) string {
-	const limit = 64
-	if len(s) > limit {
-		return fmt.Sprintf("%q…", s[:limit])
-	}
-	return fmt.Sprintf("%q", s)
 }
