@@ -52,16 +52,40 @@ type fakeECR struct {
 	t            testing.TB
 	accessKey    string // the credentials requests must be signed with
 	secretKey    string
-	sessionToken string    // "" when the caller should send none
-	now          time.Time // the server's clock; zero means time.Now
-	expiresAt    string    // JSON number; "" is 12 hours from the server's now
-	omitExpiry   bool      // answer without expiresAt
+	sessionToken string // "" when the caller should send none
+	expiresAt    string // JSON number; "" is 12 hours from the server's now
+	omitExpiry   bool   // answer without expiresAt
+	fakeAWS
+	calls []ecrCall
+}
+
+// fakeAWS is what the fake ECR and STS share: the server's clock, a
+// count of requests, and misbehaviour on demand.
+type fakeAWS struct {
+	now time.Time // the server's clock; zero means time.Now
 	// misbehave, when set, may answer request n (1-based) itself.
 	misbehave func(n int, w http.ResponseWriter, r *http.Request) bool
 
-	mu    sync.Mutex
-	n     int
-	calls []ecrCall
+	mu sync.Mutex
+	n  int
+}
+
+func (f *fakeAWS) clock() time.Time {
+	if f.now.IsZero() {
+		return time.Now()
+	}
+	return f.now
+}
+
+// begin counts a request and sends the server's Date, as AWS does; it
+// reports whether misbehave has answered the request already.
+func (f *fakeAWS) begin(w http.ResponseWriter, r *http.Request) bool {
+	f.mu.Lock()
+	f.n++
+	n := f.n
+	f.mu.Unlock()
+	w.Header().Set("Date", f.clock().UTC().Format(http.TimeFormat))
+	return f.misbehave != nil && f.misbehave(n, w, r)
 }
 
 // signedWith makes the fake accept only requests signed with creds.
@@ -81,20 +105,8 @@ func (f *fakeECR) Calls() []ecrCall {
 	return append([]ecrCall(nil), f.calls...)
 }
 
-func (f *fakeECR) clock() time.Time {
-	if f.now.IsZero() {
-		return time.Now()
-	}
-	return f.now
-}
-
 func (f *fakeECR) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	f.n++
-	n := f.n
-	f.mu.Unlock()
-	w.Header().Set("Date", f.clock().UTC().Format(http.TimeFormat))
-	if f.misbehave != nil && f.misbehave(n, w, r) {
+	if f.begin(w, r) {
 		return
 	}
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))

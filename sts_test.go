@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -54,16 +53,11 @@ type fakeSTS struct {
 	// key ID; the session token must arrive exactly as given.
 	keys map[string]credentials
 
-	now        time.Time // the server's clock; zero means time.Now
-	expiration string    // the Expiration element; "" is an hour after now
+	expiration string // the Expiration element; "" is an hour after now
 	// When errCode is set, every valid request gets this error.
 	errStatus           int
 	errCode, errMessage string
-	// misbehave, when set, may answer request n (1-based) itself.
-	misbehave func(n int, w http.ResponseWriter, r *http.Request) bool
-
-	mu    sync.Mutex
-	n     int
+	fakeAWS
 	calls []stsCall
 }
 
@@ -90,20 +84,8 @@ func (f *fakeSTS) Requests() int {
 	return f.n
 }
 
-func (f *fakeSTS) clock() time.Time {
-	if f.now.IsZero() {
-		return time.Now()
-	}
-	return f.now
-}
-
 func (f *fakeSTS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	f.n++
-	n := f.n
-	f.mu.Unlock()
-	w.Header().Set("Date", f.clock().UTC().Format(http.TimeFormat))
-	if f.misbehave != nil && f.misbehave(n, w, r) {
+	if f.begin(w, r) {
 		return
 	}
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
