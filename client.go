@@ -159,6 +159,24 @@ func loadCABundle(path string) (*x509.CertPool, error) {
 	return pool, nil
 }
 
+// tooLargeError is a read stopped at its bound.
+type tooLargeError struct{ max int64 }
+
+func (e *tooLargeError) Error() string { return fmt.Sprintf("larger than %d bytes", e.max) }
+
+// readBounded reads all of r but refuses more than max bytes. Every read
+// from outside (stdin, files, HTTP bodies) goes through it (STYLE §9).
+func readBounded(r io.Reader, max int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, max+1))
+	switch {
+	case err != nil:
+		return nil, err
+	case int64(len(data)) > max:
+		return nil, &tooLargeError{max}
+	}
+	return data, nil
+}
+
 // readFileBounded reads a whole file, refusing one larger than max bytes.
 func readFileBounded(path string, max int64) ([]byte, error) {
 	f, err := os.Open(path)
@@ -166,14 +184,25 @@ func readFileBounded(path string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	data, err := readBounded(f, max)
 	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > max {
-		return nil, fmt.Errorf("%q is larger than %d bytes", path, max)
+		return nil, fmt.Errorf("%q: %w", path, err)
 	}
 	return data, nil
+}
+
+// readBody reads a response body: a body over max is an answer, not a
+// network failure, so only the latter is a netError (and retried).
+func readBody(resp *http.Response, max int64) ([]byte, error) {
+	body, err := readBounded(resp.Body, max)
+	var tooLarge *tooLargeError
+	switch {
+	case errors.As(err, &tooLarge):
+		return nil, fmt.Errorf("HTTP %d with a body %w", resp.StatusCode, err)
+	case err != nil:
+		return nil, &netError{err}
+	}
+	return body, nil
 }
 
 // send makes the call, retrying what the SDK's standard mode retries, and
@@ -260,12 +289,9 @@ func (c *awsClient) attempt(ctx context.Context, r awsRequest) ([]byte, error) {
 
 // readResponse returns a 2xx body, or the error the answer carries.
 func readResponse(resp *http.Response, decodeError func([]byte) (string, string)) ([]byte, error) {
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	body, err := readBody(resp, maxResponseBytes)
 	if err != nil {
-		return nil, &netError{err}
-	}
-	if len(body) > maxResponseBytes {
-		return nil, fmt.Errorf("HTTP %d with a body larger than %d bytes", resp.StatusCode, maxResponseBytes)
+		return nil, err
 	}
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:

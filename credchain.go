@@ -702,12 +702,9 @@ func loadSharedFile(path string) (iniSections, error) {
 		return iniSections{}, nil
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxSharedFileSize+1))
+	data, err := readBounded(f, maxSharedFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("read shared file %q: %w", path, err)
-	}
-	if len(data) > maxSharedFileSize {
-		return nil, fmt.Errorf("read shared file %q: larger than %d bytes", path, maxSharedFileSize)
 	}
 	return parseINI(data)
 }
@@ -1107,13 +1104,11 @@ func containerAttempt(ctx context.Context, client *http.Client, endpoint, token 
 // carries as {"code","message"} (endpointcreds' error shape). A 2xx body
 // never goes into an error.
 func readContainerResponse(resp *http.Response) ([]byte, error) {
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxContainerResponseBytes+1))
+	body, err := readBody(resp, maxContainerResponseBytes)
 	if err != nil {
-		return nil, &netError{err}
+		return nil, err
 	}
 	switch {
-	case len(body) > maxContainerResponseBytes:
-		return nil, fmt.Errorf("HTTP %d with a body larger than %d bytes", resp.StatusCode, maxContainerResponseBytes)
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 		return body, nil
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:

@@ -24,7 +24,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -360,12 +359,13 @@ func (c *imdsClient) sendOnce(ctx context.Context, method, path, header, value s
 		return 0, nil, c.transportError(ctx, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, imdsMaxBody+1))
-	if err != nil {
+	body, err := readBounded(resp.Body, imdsMaxBody)
+	var tooLarge *tooLargeError
+	switch {
+	case errors.As(err, &tooLarge):
+		return 0, nil, fmt.Errorf("instance metadata %s %s: response %w", method, path, err)
+	case err != nil:
 		return 0, nil, c.transportError(ctx, err)
-	}
-	if len(body) > imdsMaxBody {
-		return 0, nil, fmt.Errorf("instance metadata %s %s: response larger than %d bytes", method, path, imdsMaxBody)
 	}
 	return resp.StatusCode, body, nil
 }

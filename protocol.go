@@ -67,12 +67,13 @@ type authConfig struct {
 
 // parseRequest reads and validates one request from r.
 func parseRequest(r io.Reader) (credentialProviderRequest, error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxRequestBytes+1))
-	if err != nil {
-		return credentialProviderRequest{}, fmt.Errorf("reading the request from stdin: %w", err)
-	}
-	if len(data) > maxRequestBytes {
+	data, err := readBounded(r, maxRequestBytes)
+	var tooLarge *tooLargeError
+	switch {
+	case errors.As(err, &tooLarge):
 		return credentialProviderRequest{}, errors.New("request on stdin is larger than 1 MiB")
+	case err != nil:
+		return credentialProviderRequest{}, fmt.Errorf("reading the request from stdin: %w", err)
 	}
 	req, err := decodeRequest(data)
 	if err != nil {
