@@ -77,6 +77,13 @@ func (f *fakeAWS) clock() time.Time {
 	return f.now
 }
 
+// fresh reports whether a signed request is dated within AWS's 15
+// minutes of the server's clock (SPEC §3).
+func (f *fakeAWS) fresh(r *http.Request) bool {
+	d, err := time.Parse(amzDateFormat, r.Header.Get("X-Amz-Date"))
+	return err == nil && d.Sub(f.clock()).Abs() <= 15*time.Minute
+}
+
 // begin counts a request and sends the server's Date, as AWS does; it
 // reports whether misbehave has answered the request already.
 func (f *fakeAWS) begin(w http.ResponseWriter, r *http.Request) bool {
@@ -116,7 +123,7 @@ func (f *fakeECR) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		awsJSONError(w, 400, "InvalidSignatureException", problem)
 		return
 	}
-	if d, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date")); err != nil || d.Sub(f.clock()).Abs() > 15*time.Minute {
+	if !f.fresh(r) {
 		awsJSONError(w, 403, "InvalidSignatureException", "Signature expired: "+r.Header.Get("X-Amz-Date")+" is now earlier than ...")
 		return
 	}

@@ -96,7 +96,7 @@ func (f *fakeSTS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if call.accessKey != "" {
-		if d, err := time.Parse(amzDateFormat, r.Header.Get("X-Amz-Date")); err != nil || d.Sub(f.clock()).Abs() > 15*time.Minute {
+		if !f.fresh(r) {
 			stsXMLError(w, 403, "SignatureDoesNotMatch", "Signature expired: "+r.Header.Get("X-Amz-Date")+" is now earlier than ...")
 			return
 		}
