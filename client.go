@@ -351,7 +351,15 @@ func cleanMessage(s string) string {
 // reset, DNS failure, a timeout, a body cut short.
 type netError struct{ err error }
 
-func (e *netError) Error() string { return e.err.Error() }
+// Error leaves out the URL that net/http puts in front: the hosts are
+// named by the callers, and a configured URL's query may carry a token.
+func (e *netError) Error() string {
+	var ue *url.Error
+	if errors.As(e.err, &ue) {
+		return ue.Op + ": " + ue.Err.Error()
+	}
+	return e.err.Error()
+}
 func (e *netError) Unwrap() error { return e.err }
 
 // retryable reports whether the SDK's standard mode would retry err:

@@ -633,6 +633,9 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		{"container: token with a newline", func(w *awsWorld) (map[string]string, string) {
 			return w.with("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/v1/credentials", "AWS_CONTAINER_AUTHORIZATION_TOKEN", testContainerToken+"\nX: y"), req
 		}},
+		{"container: unreachable, a token in the URL's query", func(w *awsWorld) (map[string]string, string) {
+			return w.with("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/v1/credentials?token="+testContainerToken, "AWS_CONTAINER_AUTHORIZATION_TOKEN", "x"), req
+		}},
 		{"container: garbage with 200", func(w *awsWorld) (map[string]string, string) {
 			agent := newFakeContainerEndpoint(t, func(_ int, rw http.ResponseWriter, _ *http.Request) {
 				io.WriteString(rw, `{"AccessKeyId":"A","SecretAccessKey":"`+testSecretKey+`",`)
