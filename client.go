@@ -11,13 +11,12 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -116,34 +115,53 @@ func (e *apiError) Error() string {
 	return s
 }
 
-// newHTTPClient returns the client for ECR and STS: proxies from the
-// environment (HTTPS_PROXY, NO_PROXY; net/http reads them itself), TLS 1.2
-// or later verified against the system roots or caBundle, and redirects
-// refused, since a redirect would carry the signed request and session
-// token to another host.
-func newHTTPClient(caBundle string) (*http.Client, error) {
-	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12}
-	if caBundle != "" {
-		pool, err := loadCABundle(caBundle)
-		if err != nil {
-			return nil, err
-		}
-		tlsConfig.RootCAs = pool
-	}
+// httpOptions is what differs between the program's HTTP clients (ECR and
+// STS, instance metadata, container credentials); newHTTPClient holds the
+// rules they share, in one place.
+type httpOptions struct {
+	timeout time.Duration  // each of: dial, TLS handshake, response headers
+	proxy   bool           // HTTPS_PROXY, NO_PROXY; never for link-local or loopback agents
+	roots   *x509.CertPool // nil: the system roots
+	// control is the dialer's last word on the address it connects to.
+	control func(network, address string, c syscall.RawConn) error
+}
+
+// newHTTPClient applies the rules every call shares: TLS 1.2 or later,
+// verified; response headers bounded (bodies are read with readBody or
+// readBounded); redirects refused, since one would carry a signed request,
+// a session token or an authorization token to another host.
+func newHTTPClient(o httpOptions) *http.Client {
 	transport := &http.Transport{
-		Proxy:                  http.ProxyFromEnvironment,
-		DialContext:            (&net.Dialer{Timeout: attemptTimeout}).DialContext,
-		TLSClientConfig:        tlsConfig,
-		TLSHandshakeTimeout:    attemptTimeout,
-		ResponseHeaderTimeout:  attemptTimeout,
+		DialContext:            (&net.Dialer{Timeout: o.timeout, Control: o.control}).DialContext,
+		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: o.roots},
+		TLSHandshakeTimeout:    o.timeout,
+		ResponseHeaderTimeout:  o.timeout,
 		MaxResponseHeaderBytes: 64 << 10,
+	}
+	if o.proxy {
+		transport.Proxy = http.ProxyFromEnvironment // net/http reads the variables itself
 	}
 	return &http.Client{
 		Transport: transport,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},
-	}, nil
+	}
+}
+
+// newAWSHTTPClient is the client for ECR and STS: through the proxy the
+// environment names, verified against the system roots or caBundle
+// (AWS_CA_BUNDLE).
+func newAWSHTTPClient(caBundle string) (*http.Client, error) {
+	o := httpOptions{timeout: attemptTimeout, proxy: true}
+	if caBundle != "" {
+		pool, err := loadCABundle(caBundle)
+		if err != nil {
+			return nil, err
+		}
+		o.roots = pool
+	}
+	return newHTTPClient(o), nil
 }
 
 // loadCABundle reads the PEM file named by AWS_CA_BUNDLE.
@@ -157,52 +175,6 @@ func loadCABundle(path string) (*x509.CertPool, error) {
 		return nil, fmt.Errorf("AWS_CA_BUNDLE: no PEM certificate in %q", path)
 	}
 	return pool, nil
-}
-
-// tooLargeError is a read stopped at its bound.
-type tooLargeError struct{ max int64 }
-
-func (e *tooLargeError) Error() string { return fmt.Sprintf("larger than %d bytes", e.max) }
-
-// readBounded reads all of r but refuses more than max bytes. Every read
-// from outside (stdin, files, HTTP bodies) goes through it (STYLE §9).
-func readBounded(r io.Reader, max int64) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, max+1))
-	switch {
-	case err != nil:
-		return nil, err
-	case int64(len(data)) > max:
-		return nil, &tooLargeError{max}
-	}
-	return data, nil
-}
-
-// readFileBounded reads a whole file, refusing one larger than max bytes.
-func readFileBounded(path string, max int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := readBounded(f, max)
-	if err != nil {
-		return nil, fmt.Errorf("%q: %w", path, err)
-	}
-	return data, nil
-}
-
-// readBody reads a response body: a body over max is an answer, not a
-// network failure, so only the latter is a netError (and retried).
-func readBody(resp *http.Response, max int64) ([]byte, error) {
-	body, err := readBounded(resp.Body, max)
-	var tooLarge *tooLargeError
-	switch {
-	case errors.As(err, &tooLarge):
-		return nil, fmt.Errorf("HTTP %d with a body %w", resp.StatusCode, err)
-	case err != nil:
-		return nil, &netError{err}
-	}
-	return body, nil
 }
 
 // send makes the call, retrying what the SDK's standard mode retries, and
@@ -331,22 +303,6 @@ func cleanCode(code string) string {
 	return cleanMessage(code)
 }
 
-// cleanMessage makes server text safe for a one-line log: printable,
-// single-line, bounded.
-func cleanMessage(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
-	const max = 300
-	if len(s) > max {
-		s = s[:max] + "…"
-	}
-	return strings.TrimSpace(s)
-}
-
 // netError is a failure to get an answer at all: connection refused or
 // reset, DNS failure, a timeout, a body cut short.
 type netError struct{ err error }
@@ -410,3 +366,21 @@ func endpointHost(endpoint string) string {
 	}
 	return endpoint
 }
+
+// readBody reads a response body: a body over max is an answer, not a
+// network failure, so only the latter is a netError (and retried).
+func readBody(resp *http.Response, max int64) ([]byte, error) {
+	body, err := readBounded(resp.Body, max)
+	var tooLarge *tooLargeError
+	switch {
+	case errors.As(err, &tooLarge):
+		return nil, fmt.Errorf("HTTP %d with a body %w", resp.StatusCode, err)
+	case err != nil:
+		return nil, &netError{err}
+	}
+	return body, nil
+}
+
+// runTimeout is the whole run's deadline. kubelet kills the plugin after
+// one minute; a third of that leaves room for a slow node.
+const runTimeout = 20 * time.Second

@@ -24,7 +24,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -132,24 +131,13 @@ type imdsClient struct {
 	token string
 }
 
-// newIMDSClient returns a client for cfg. Its transport never uses a proxy
-// (SPEC §6: the service is link-local) and never follows a redirect.
+// newIMDSClient returns a client for cfg. It never uses a proxy (SPEC §6:
+// the service is link-local), and each call, body included, has
+// imdsCallTimeout.
 func newIMDSClient(cfg imdsConfig) *imdsClient {
-	dialer := &net.Dialer{Timeout: imdsCallTimeout}
-	transport := &http.Transport{
-		Proxy:                 nil,
-		DialContext:           dialer.DialContext,
-		TLSHandshakeTimeout:   imdsCallTimeout,
-		ResponseHeaderTimeout: imdsCallTimeout,
-		MaxIdleConns:          1,
-	}
-	return &imdsClient{cfg: cfg, http: &http.Client{
-		Transport: transport,
-		Timeout:   imdsCallTimeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		},
-	}}
+	hc := newHTTPClient(httpOptions{timeout: imdsCallTimeout})
+	hc.Timeout = imdsCallTimeout
+	return &imdsClient{cfg: cfg, http: hc}
 }
 
 // roleCredentials fetches the instance role's credentials (SPEC §6): the role

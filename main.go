@@ -91,9 +91,6 @@ import (
 // version is set at build time with -ldflags "-X main.version=…".
 var version string
 
-// runTimeout is the whole run's deadline. kubelet kills the plugin after
-// one minute; a third of that leaves room for a slow node.
-const runTimeout = 20 * time.Second
 
 const defaultMaxAttempts = 3
 
@@ -152,7 +149,7 @@ func provide(ctx context.Context, stdin io.Reader, stderr io.Writer, getenv func
 	if err != nil {
 		return none, err
 	}
-	return newResponse(req.APIVersion, reg.host, auth, clk.Now()), nil
+	return newResponse(req.APIVersion, reg.host, auth.username, auth.password, auth.expires, clk.Now()), nil
 }
 
 // findCredentials picks the credentials for the ECR call: the pod's own
@@ -258,7 +255,7 @@ func parseMaxAttempts(v string) (int, error) {
 
 // newAWSClient builds the run's client for ECR and STS.
 func newAWSClient(cfg config, clk *clock, warn func(string)) (*awsClient, error) {
-	hc, err := newHTTPClient(cfg.caBundle)
+	hc, err := newAWSHTTPClient(cfg.caBundle)
 	if err != nil {
 		return nil, err
 	}
@@ -312,9 +309,4 @@ func buildVersion() string {
 		return bi.Main.Version
 	}
 	return "unknown"
-}
-
-// oneLine keeps an error message on one stderr line.
-func oneLine(s string) string {
-	return strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
 }

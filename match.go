@@ -18,9 +18,6 @@ import (
 // shorter, and the bound keeps errors and parsing work small.
 const maxImageLen = 4096
 
-// maxQuoted bounds the quoted form of an untrusted string in an error.
-const maxQuoted = 160
-
 // partition is an AWS partition: the DNS suffixes of its API endpoints
 // (SPEC §2 table).
 type partition struct {
@@ -357,16 +354,6 @@ func stsEndpoint(region string, ec endpointConfig) string {
 	return "https://sts." + region + "." + p.dnsSuffix
 }
 
-// firstSet returns the first non-empty string, or "".
-func firstSet(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
 // parseEndpointURL validates an operator endpoint override: an absolute
 // http or https URL with a host, no userinfo, query or fragment, and a path
 // of "" or "/". It returns the URL without a trailing slash. name is the
@@ -399,21 +386,6 @@ func parseEndpointURL(name, value string) (string, error) {
 		return "", bad("a path is not allowed")
 	}
 	return u.Scheme + "://" + u.Host, nil
-}
-
-// shortQuote quotes untrusted s for an error, cut so that the quoted form
-// fits in maxQuoted bytes: a huge or escape-heavy input cannot make a huge
-// message.
-func shortQuote(s string) string {
-	q := strconv.Quote(s)
-	if len(q) <= maxQuoted {
-		return q
-	}
-	for n := min(len(s), maxQuoted-2); ; n-- {
-		if q = strconv.Quote(s[:n]); len(q) <= maxQuoted {
-			return q + "…"
-		}
-	}
 }
 
 // The grammars below are hand-written matchers, not regexps: package regexp

@@ -131,16 +131,16 @@ func validateRequest(req credentialProviderRequest) error {
 	return nil
 }
 
-// newResponse answers req with auth for the registry host. kubelet caches
-// the entry for cacheDuration; half the token's remaining life, as
-// upstream does, leaves the second half as margin (SPEC §3).
-func newResponse(apiVersion, host string, auth registryAuth, now time.Time) credentialProviderResponse {
+// newResponse answers with the registry's user name and password for host.
+// kubelet caches the entry for cacheDuration; half the token's remaining
+// life, as upstream does, leaves the second half as margin (SPEC §3).
+func newResponse(apiVersion, host, username, password string, expires, now time.Time) credentialProviderResponse {
 	return credentialProviderResponse{
 		Kind:          responseKind,
 		APIVersion:    apiVersion,
 		CacheKeyType:  cacheKeyRegistry,
-		CacheDuration: cacheDuration(auth.expires, now),
-		Auth:          map[string]authConfig{host: {Username: auth.username, Password: auth.password}},
+		CacheDuration: cacheDuration(expires, now),
+		Auth:          map[string]authConfig{host: {Username: username, Password: password}},
 	}
 }
 

@@ -98,7 +98,7 @@ func TestWriteResponse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var buf bytes.Buffer
-		if err := writeResponse(&buf, newResponse("credentialprovider.kubelet.k8s.io/v1", "h.example:443", tt.auth, now)); err != nil {
+		if err := writeResponse(&buf, newResponse("credentialprovider.kubelet.k8s.io/v1", "h.example:443", tt.auth.username, tt.auth.password, tt.auth.expires, now)); err != nil {
 			t.Fatal(err)
 		}
 		if buf.String() != tt.want {
@@ -151,7 +151,7 @@ func BenchmarkParseRequest(b *testing.B) {
 func BenchmarkWriteResponse(b *testing.B) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	auth := registryAuth{username: "AWS", password: strings.Repeat("eyJwYXlsb2Fk", 2048/12), expires: now.Add(12 * time.Hour)}
-	resp := newResponse("credentialprovider.kubelet.k8s.io/v1", "123456789012.dkr.ecr.us-east-1.amazonaws.com", auth, now)
+	resp := newResponse("credentialprovider.kubelet.k8s.io/v1", "123456789012.dkr.ecr.us-east-1.amazonaws.com", auth.username, auth.password, auth.expires, now)
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := writeResponse(io.Discard, resp); err != nil {

@@ -16,6 +16,8 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"maps"
 	"net/http"
 	"net/url"
@@ -250,4 +252,60 @@ func hmacSHA256(key []byte, data string) []byte {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(data))
 	return m.Sum(nil)
+}
+
+// credentials are one set of AWS credentials, from whichever source the
+// chain found first.
+type credentials struct {
+	AccessKeyID     string
+	SecretAccessKey string
+	SessionToken    string    // empty for long-term keys
+	Expires         time.Time // zero when the source gave no expiry
+}
+
+// validate refuses credentials that could not go into an HTTP header, so
+// that net/http never gets to report a secret-bearing header as invalid.
+func (c credentials) validate(source string) error {
+	if c.AccessKeyID == "" || c.SecretAccessKey == "" {
+		return fmt.Errorf("AWS credentials from %s: access key ID or secret access key is empty", source)
+	}
+	for _, f := range []struct{ name, value string }{
+		{"access key ID", c.AccessKeyID},
+		{"secret access key", c.SecretAccessKey},
+		{"session token", c.SessionToken},
+	} {
+		if len(f.value) > maxCredentialBytes || strings.ContainsFunc(f.value, notPrintableASCII) {
+			return fmt.Errorf("AWS credentials from %s: the %s is malformed (over %d bytes or not printable ASCII)", source, f.name, maxCredentialBytes)
+		}
+	}
+	return nil
+}
+
+// maxCredentialBytes bounds each credential field. Session tokens are the
+// longest, a few KiB.
+const maxCredentialBytes = 16 << 10
+
+// notPrintableASCII reports a rune that cannot appear in a credential.
+func notPrintableASCII(r rune) bool { return r < 0x21 || r > 0x7e }
+
+// finishCredentials checks the keys are there, and sets and checks the
+// expiry (RFC 3339, as the SDK's time.Time decoding requires).
+func finishCredentials(c credentials, expiration *string, now time.Time) (credentials, error) {
+	switch {
+	case c.AccessKeyID == "":
+		return credentials{}, errors.New("credentials have no AccessKeyId")
+	case c.SecretAccessKey == "":
+		return credentials{}, errors.New("credentials have no SecretAccessKey")
+	case expiration == nil:
+		return c, nil
+	}
+	t, err := time.Parse(time.RFC3339, *expiration)
+	if err != nil {
+		return credentials{}, fmt.Errorf("credentials have Expiration %s, want an RFC 3339 time", shortQuote(*expiration))
+	}
+	if !t.After(now) {
+		return credentials{}, fmt.Errorf("credentials expired at %s", t.UTC().Format(time.RFC3339))
+	}
+	c.Expires = t
+	return c, nil
 }

@@ -391,3 +391,7 @@ func validSessionName(s string) bool {
 func isIAMNameByte(c byte) bool {
 	return isAlnum(c) || strings.IndexByte("_+=,.@-", c) >= 0
 }
+
+// defaultSessionName names the STS sessions this program opens when the
+// operator names none; it shows in CloudTrail.
+const defaultSessionName = "ecr-credential-provider"
