@@ -17,8 +17,8 @@ import (
 	"time"
 )
 
-// invocation is what one run of the binary cost.
-type invocation struct {
+// runCost is what one run of the binary cost.
+type runCost struct {
 	wall, cpu time.Duration // cpu: user + system time of the process
 	maxRSSKiB int64         // peak resident set size
 }
@@ -49,7 +49,7 @@ func BenchmarkInvocation(b *testing.B) {
 		b.Run(p.name, func(b *testing.B) {
 			w := newAWSWorld(b, p.want)
 			env := kubeletEnv(b, p.setup(w))
-			var runs []invocation
+			var runs []runCost
 			for b.Loop() {
 				runs = append(runs, invoke(b, path, env, stdin))
 			}
@@ -63,7 +63,7 @@ func BenchmarkInvocation(b *testing.B) {
 
 // invoke runs the binary once and measures it; a failed run, or one
 // without the registry password, ends the benchmark.
-func invoke(b *testing.B, path string, env []string, stdin string) invocation {
+func invoke(b *testing.B, path string, env []string, stdin string) runCost {
 	cmd := exec.Command(path, "get-credentials")
 	cmd.Env = env
 	cmd.Stdin = strings.NewReader(stdin)
@@ -78,13 +78,13 @@ func invoke(b *testing.B, path string, env []string, stdin string) invocation {
 	}
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	return invocation{wall: wall, cpu: cpu, maxRSSKiB: ru.Maxrss} // Linux counts Maxrss in KiB
+	return runCost{wall: wall, cpu: cpu, maxRSSKiB: ru.Maxrss} // Linux counts Maxrss in KiB
 }
 
 // reportInvocations reports the minimum, 10th, 50th and 90th percentiles
 // and maximum of wall and CPU time in milliseconds, and the median and
 // maximum peak RSS in KiB.
-func reportInvocations(b *testing.B, runs []invocation) {
+func reportInvocations(b *testing.B, runs []runCost) {
 	var wall, cpu, rss []float64
 	for _, r := range runs {
 		wall = append(wall, float64(r.wall)/float64(time.Millisecond))

@@ -211,12 +211,12 @@ func TestContainerAuthorization(t *testing.T) {
 }
 
 func TestContainerSourceNotConfigured(t *testing.T) {
-	_, err := containerSource(containerConfig{authToken: testContainerToken}, fixedNow).fetch(context.Background())
+	_, err := testChain(chainConfig{container: containerConfig{authToken: testContainerToken}}).containerSource().fetch(context.Background())
 	var nc *notConfigured
 	if !errors.As(err, &nc) {
 		t.Fatalf("containerSource with no URI: %v, want notConfigured", err)
 	}
-	_, err = containerSource(containerConfig{fullURI: "http://evil.com/"}, fixedNow).fetch(context.Background())
+	_, err = testChain(chainConfig{container: containerConfig{fullURI: "http://evil.com/"}}).containerSource().fetch(context.Background())
 	if err == nil || errors.As(err, &nc) {
 		t.Fatalf("containerSource with a refused URI: %v, want a real error", err)
 	}
@@ -289,7 +289,7 @@ func TestContainerCredentials(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeContainerEndpoint(t, func(n int, w http.ResponseWriter, r *http.Request) { tt.answer(n, w) })
-			creds, err := containerSource(f.config(), fixedNow).fetch(context.Background())
+			creds, err := testChain(chainConfig{container: f.config()}).containerSource().fetch(context.Background())
 			if got := int(f.n.Load()); got != tt.attempts {
 				t.Errorf("%d requests, want %d", got, tt.attempts)
 			}

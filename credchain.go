@@ -10,7 +10,6 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
-	"time"
 )
 
 // credentialSource is one link of the chain.
@@ -26,23 +25,46 @@ type notConfigured struct{ reason string }
 
 func (e *notConfigured) Error() string { return e.reason }
 
+// chainTrace is what one run of the chain did, for check: the source
+// used, why each earlier one was skipped, and each call it made. Offline
+// (check --offline) the calls are only noted, not made.
+type chainTrace struct {
+	source  string
+	skipped []string
+	calls   []string
+	offline bool
+}
+
 // resolveCredentials asks each source in order. When none is configured,
 // the error lists why each had nothing.
-func resolveCredentials(ctx context.Context, sources []credentialSource) (credentials, error) {
-	var reasons []string
+func resolveCredentials(ctx context.Context, sources []credentialSource, trace *chainTrace) (credentials, error) {
 	for _, s := range sources {
+		trace.source = s.name
 		creds, err := s.fetch(ctx)
 		var nc *notConfigured
 		switch {
 		case err == nil:
 			return creds, creds.validate(s.name)
 		case errors.As(err, &nc):
-			reasons = append(reasons, s.name+": "+nc.reason)
+			trace.skipped = append(trace.skipped, s.name+": "+nc.reason)
 		default:
 			return credentials{}, fmt.Errorf("AWS credentials from %s: %w", s.name, err)
 		}
 	}
-	return credentials{}, fmt.Errorf("no AWS credentials found (%s)", strings.Join(reasons, "; "))
+	trace.source = ""
+	return credentials{}, fmt.Errorf("no AWS credentials found (%s)", strings.Join(trace.skipped, "; "))
+}
+
+// call makes one of the chain's network calls or process runs and notes
+// it in the trace; offline it only notes it and answers with placeholder
+// credentials, so that the rest of the chain (a role assumed on top)
+// still shows.
+func (ch *chain) call(ctx context.Context, what string, f func(context.Context) (credentials, error)) (credentials, error) {
+	ch.trace.calls = append(ch.trace.calls, what)
+	if ch.trace.offline {
+		return credentials{AccessKeyID: "OFFLINE", SecretAccessKey: "OFFLINE"}, nil
+	}
+	return f(ctx)
 }
 
 // envCredentials are AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
@@ -70,7 +92,6 @@ func environmentSource(env envCredentials) credentialSource {
 		}, nil
 	}}
 }
-
 
 // chainConfig is the environment's say on credentials, read once (SPEC §5).
 type chainConfig struct {
@@ -137,6 +158,7 @@ type chain struct {
 	regions []string
 	// region is the STS region once resolved.
 	region string
+	trace  *chainTrace
 }
 
 // stsRegion is the region for STS calls: the first of ch.regions, the
@@ -170,7 +192,7 @@ func (ch *chain) profileRegion() string {
 
 // instanceRegion is the instance's region from IMDS, "" off EC2.
 func (ch *chain) instanceRegion(ctx context.Context) string {
-	if ch.cfg.imds.disabled {
+	if ch.cfg.imds.disabled || ch.trace.offline {
 		return ""
 	}
 	region, err := ch.imds.region(ctx)
@@ -211,7 +233,10 @@ func (ch *chain) podCredentials(ctx context.Context, roleARN, from, token string
 		return credentials{}, err
 	}
 	in := assumeRoleInput{roleARN: roleARN, sessionName: ch.cfg.webIdentity.sessionName}
-	creds, err := assumeRoleWithWebIdentity(ctx, ch.client, stsEndpoint(region, ch.endpoints), in, token)
+	endpoint := stsEndpoint(region, ch.endpoints)
+	creds, err := ch.call(ctx, "STS AssumeRoleWithWebIdentity for "+roleARN+" at "+endpoint, func(ctx context.Context) (credentials, error) {
+		return assumeRoleWithWebIdentity(ctx, ch.client, endpoint, in, token)
+	})
 	if err != nil {
 		return credentials{}, fmt.Errorf("pod role %s from %s: %w", roleARN, from, err)
 	}
@@ -224,7 +249,7 @@ func (ch *chain) sources() []credentialSource {
 		environmentSource(ch.cfg.env),
 		{"web identity", ch.webIdentityFromEnvironment},
 		{"profile " + ch.cfg.profileName, ch.profileCredentials},
-		containerSource(ch.cfg.container, ch.client.clock.Now),
+		ch.containerSource(),
 		{"EC2 instance metadata", ch.instanceCredentials},
 	}
 }
@@ -255,7 +280,10 @@ func (ch *chain) webIdentity(ctx context.Context, in assumeRoleInput, tokenFile 
 	if err != nil {
 		return credentials{}, err
 	}
-	return assumeRoleWithWebIdentity(ctx, ch.client, stsEndpoint(region, ch.endpoints), in, strings.TrimSpace(string(data)))
+	endpoint := stsEndpoint(region, ch.endpoints)
+	return ch.call(ctx, "STS AssumeRoleWithWebIdentity for "+in.roleARN+" at "+endpoint, func(ctx context.Context) (credentials, error) {
+		return assumeRoleWithWebIdentity(ctx, ch.client, endpoint, in, strings.TrimSpace(string(data)))
+	})
 }
 
 // instanceCredentials is the last link: the instance role from IMDSv2.
@@ -264,7 +292,7 @@ func (ch *chain) instanceCredentials(ctx context.Context) (credentials, error) {
 	if ch.cfg.imds.disabled {
 		return credentials{}, &notConfigured{"disabled by AWS_EC2_METADATA_DISABLED"}
 	}
-	creds, err := ch.imds.roleCredentials(ctx)
+	creds, err := ch.instanceRole(ctx)
 	var unavailable *imdsUnavailableError
 	if errors.As(err, &unavailable) {
 		return credentials{}, &notConfigured{unavailable.Error()}
@@ -306,7 +334,9 @@ func (ch *chain) resolveProfile(ctx context.Context, files sharedProfiles, p pro
 	case "static":
 		return ch.assumeRoleOnTop(ctx, p, staticProfileCredentials(p), nil)
 	case "credential_process":
-		base, err := processCredentials(ctx, p.get("credential_process"), ch.stderr, ch.client.clock.Now)
+		base, err := ch.call(ctx, "credential_process of profile "+p.name, func(ctx context.Context) (credentials, error) {
+			return processCredentials(ctx, p.get("credential_process"), ch.stderr, ch.client.clock.Now)
+		})
 		return ch.assumeRoleOnTop(ctx, p, base, err)
 	case "source_profile":
 		base, err := ch.sourceProfileCredentials(ctx, files, p, seen)
@@ -362,9 +392,9 @@ func (ch *chain) credentialSourceCredentials(ctx context.Context, p profile) (cr
 	case "Environment":
 		creds, err = environmentSource(ch.cfg.env).fetch(ctx)
 	case "Ec2InstanceMetadata":
-		creds, err = ch.imds.roleCredentials(ctx)
+		creds, err = ch.instanceRole(ctx)
 	case "EcsContainer":
-		creds, err = containerSource(ch.cfg.container, ch.client.clock.Now).fetch(ctx)
+		creds, err = ch.containerSource().fetch(ctx)
 	default:
 		return credentials{}, fmt.Errorf("profile %s: credential_source %s is not Environment, Ec2InstanceMetadata or EcsContainer", shortQuote(p.name), shortQuote(src))
 	}
@@ -398,23 +428,28 @@ func (ch *chain) assumeProfileRole(ctx context.Context, p profile, base credenti
 	if err != nil {
 		return credentials{}, err
 	}
-	return assumeRole(ctx, ch.client, stsEndpoint(region, ch.endpoints), region, base, in)
+	endpoint := stsEndpoint(region, ch.endpoints)
+	return ch.call(ctx, "STS AssumeRole for "+in.roleARN+" at "+endpoint, func(ctx context.Context) (credentials, error) {
+		return assumeRole(ctx, ch.client, endpoint, region, base, in)
+	})
 }
-
-// The shared config and credentials files (SPEC §5), read the way
-// aws-sdk-go-v2 reads them: its internal/ini tokenizer (tokenize.go,
-// strings.go, parse.go) and config/shared_config.go (processConfigSections,
-// processCredentialsSections, mergeSections). Where the SDKs disagree, the Go
-// SDK v2 wins, because upstream ecr-credential-provider is built on it.
 
 // containerSource is the container link of the chain (SPEC §5.4). It has
 // nothing to offer when neither URI is set; once one is, every failure is
 // reported rather than skipped.
-func containerSource(cfg containerConfig, now func() time.Time) credentialSource {
+func (ch *chain) containerSource() credentialSource {
+	cfg := ch.cfg.container
 	return credentialSource{name: "container credentials", fetch: func(ctx context.Context) (credentials, error) {
 		if cfg.relativeURI == "" && cfg.fullURI == "" {
 			return credentials{}, &notConfigured{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI not set"}
 		}
-		return containerCredentials(ctx, cfg, now)
+		return ch.call(ctx, "container credentials endpoint", func(ctx context.Context) (credentials, error) {
+			return containerCredentials(ctx, cfg, ch.client.clock.Now)
+		})
 	}}
+}
+
+// instanceRole is the instance role's credentials from IMDSv2.
+func (ch *chain) instanceRole(ctx context.Context) (credentials, error) {
+	return ch.call(ctx, "IMDSv2 instance role at "+ch.cfg.imds.endpoint, ch.imds.roleCredentials)
 }

@@ -15,6 +15,12 @@ import (
 	"time"
 )
 
+// testChain is a chain for unit tests: cfg, the clock at fixedNow, and no
+// network client.
+func testChain(cfg chainConfig) *chain {
+	return &chain{cfg: cfg, client: &awsClient{clock: &clock{now: fixedNow}}, trace: &chainTrace{}}
+}
+
 // fixedSource is a chain link with a canned answer.
 func fixedSource(name string, creds credentials, err error) credentialSource {
 	return credentialSource{name: name, fetch: func(context.Context) (credentials, error) { return creds, err }}
@@ -40,7 +46,7 @@ func TestResolveCredentials(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			creds, err := resolveCredentials(context.Background(), tt.sources)
+			creds, err := resolveCredentials(context.Background(), tt.sources, &chainTrace{})
 			got := creds.AccessKeyID
 			if err != nil {
 				got = err.Error()
@@ -233,7 +239,7 @@ func TestCredentialSourceEnvironment(t *testing.T) {
 			env:         envCredentials{accessKeyID: testAccessKey, secretAccessKey: testSecretKey},
 			profileName: "x", profileSet: true, configFile: config, credentialsFile: config + ".none",
 		},
-		client: c, endpoints: endpointConfig{sts: url}, regions: []string{"eu-west-3"},
+		client: c, endpoints: endpointConfig{sts: url}, regions: []string{"eu-west-3"}, trace: &chainTrace{},
 	}
 	creds, err := ch.profileCredentials(context.Background())
 	if err != nil || creds.AccessKeyID != stsAccessKey || len(fake.Calls()) != 1 || fake.Calls()[0].accessKey != testAccessKey {

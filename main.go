@@ -91,87 +91,114 @@ import (
 // version is set at build time with -ldflags "-X main.version=…".
 var version string
 
-
 const defaultMaxAttempts = 3
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv, time.Now))
 }
 
-// run is the whole program; it returns the exit code.
+// run is the whole program; it returns the exit code. The first argument
+// chooses an operator mode; anything else is the kubelet path.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string, now func() time.Time) int {
 	if code, done := parseArgs(args, stdout, stderr); done {
 		return code
 	}
-	warn := func(msg string) { fmt.Fprintln(stderr, "ecr-credential-provider: "+msg) }
 	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	defer cancel()
-	resp, err := provide(ctx, stdin, stderr, getenv, &clock{now: now}, warn)
-	if err != nil {
-		warn(oneLine(err.Error()))
-		return 1
+	resp, err := provide(ctx, stdin, stderr, getenv, now)
+	if err == nil {
+		err = writeResponse(stdout, resp)
 	}
-	if err := writeResponse(stdout, resp); err != nil {
-		warn("writing the response to stdout: " + oneLine(err.Error()))
-		return 1
-	}
-	return 0
+	return exitCode(stderr, err)
 }
 
 // provide answers the request on stdin, in the order of SPEC §1–§5:
-// request, configuration, registry, endpoint, credentials,
-// GetAuthorizationToken.
-func provide(ctx context.Context, stdin io.Reader, stderr io.Writer, getenv func(string) string, clk *clock, warn func(string)) (credentialProviderResponse, error) {
-	var none credentialProviderResponse
+// request, configuration, then the login every mode shares.
+func provide(ctx context.Context, stdin io.Reader, stderr io.Writer, getenv func(string) string, now func() time.Time) (credentialProviderResponse, error) {
 	// The request first: kubelet's write to stdin must always complete.
 	req, err := parseRequest(stdin)
 	if err != nil {
-		return none, err
+		return credentialProviderResponse{}, err
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
-		return none, err
+		return credentialProviderResponse{}, err
 	}
-	reg, err := parseRegistry(req.Image, cfg.region)
+	in := &invocation{cfg: cfg, clk: &clock{now: now}, stderr: stderr}
+	pod := podIdentity{token: req.ServiceAccountToken, annotations: req.ServiceAccountAnnotations}
+	reg, auth, err := in.login(ctx, req.Image, pod, &chainTrace{})
 	if err != nil {
-		return none, err
+		return credentialProviderResponse{}, err
 	}
-	endpoint, region, service := ecrEndpoint(reg, cfg.endpoints)
-	client, err := newAWSClient(cfg, clk, warn)
-	if err != nil {
-		return none, err
+	return newResponse(req.APIVersion, reg.host, auth.username, auth.password, auth.expires, in.clk.Now()), nil
+}
+
+// exitCode reports err, if any, as one line on stderr and returns the exit
+// code: 0 or 1.
+func exitCode(stderr io.Writer, err error) int {
+	if err == nil {
+		return 0
 	}
-	creds, err := findCredentials(ctx, cfg, req, reg, client, stderr)
+	fmt.Fprintln(stderr, "ecr-credential-provider: "+oneLine(err.Error()))
+	return 1
+}
+
+// invocation is what every mode's run shares: the configuration, read
+// once, the clock, and stderr for warnings and credential_process.
+type invocation struct {
+	cfg    config
+	clk    *clock
+	stderr io.Writer
+}
+
+// podIdentity is the pulling pod's service-account token and annotations
+// (KEP-4412), empty when kubelet sent none.
+type podIdentity struct {
+	token       string
+	annotations map[string]string
+}
+
+// login is the path every mode shares: image → registry → ECR endpoint →
+// credentials → GetAuthorizationToken, signed with SigV4. trace records
+// what the credential chain did, for check.
+func (in *invocation) login(ctx context.Context, image string, pod podIdentity, trace *chainTrace) (registry, registryAuth, error) {
+	reg, err := parseRegistry(image, in.cfg.region)
 	if err != nil {
-		return none, err
+		return reg, registryAuth{}, err
+	}
+	endpoint, region, service := ecrEndpoint(reg, in.cfg.endpoints)
+	client, err := in.awsClient()
+	if err != nil {
+		return reg, registryAuth{}, err
+	}
+	creds, err := in.findCredentials(ctx, pod, reg, client, trace)
+	if err != nil {
+		return reg, registryAuth{}, err
 	}
 	auth, err := getAuthorizationToken(ctx, client, endpoint, region, service, creds)
-	if err != nil {
-		return none, err
-	}
-	return newResponse(req.APIVersion, reg.host, auth.username, auth.password, auth.expires, clk.Now()), nil
+	return reg, auth, err
 }
 
 // findCredentials picks the credentials for the ECR call: the pod's own
 // role when kubelet sent the pod's service-account token and a role is
 // named for it (KEP-4412), else the node's default chain, as upstream does
 // for pods without a role.
-func findCredentials(ctx context.Context, cfg config, req credentialProviderRequest, reg registry, client *awsClient, stderr io.Writer) (credentials, error) {
+func (in *invocation) findCredentials(ctx context.Context, pod podIdentity, reg registry, client *awsClient, trace *chainTrace) (credentials, error) {
 	// STS endpoints follow AWS_USE_FIPS_ENDPOINT and
 	// AWS_USE_DUALSTACK_ENDPOINT only, as in the SDKs: a registry host's
 	// FIPS or dual-stack hint chooses the ECR endpoint, and STS has no
 	// FIPS or dual-stack name in every region that ECR has one.
-	ch := &chain{cfg: cfg.chain, client: client, imds: newIMDSClient(cfg.chain.imds), endpoints: cfg.endpoints, stderr: stderr}
+	ch := &chain{cfg: in.cfg.chain, client: client, imds: newIMDSClient(in.cfg.chain.imds), endpoints: in.cfg.endpoints, stderr: in.stderr, trace: trace}
 	if !reg.public {
 		ch.regions = append(ch.regions, reg.region)
 	}
-	ch.regions = append(ch.regions, cfg.region)
-	if req.ServiceAccountToken != "" {
-		if arn, from := podRoleARN(req.ServiceAccountAnnotations, cfg.ecrRoleARN); arn != "" {
-			return ch.podCredentials(ctx, arn, from, req.ServiceAccountToken)
+	ch.regions = append(ch.regions, in.cfg.region)
+	if pod.token != "" {
+		if arn, from := podRoleARN(pod.annotations, in.cfg.ecrRoleARN); arn != "" {
+			return ch.podCredentials(ctx, arn, from, pod.token)
 		}
 	}
-	return resolveCredentials(ctx, ch.sources())
+	return resolveCredentials(ctx, ch.sources(), trace)
 }
 
 // config is everything the run reads from its environment, read once.
@@ -253,13 +280,14 @@ func parseMaxAttempts(v string) (int, error) {
 	return n, nil
 }
 
-// newAWSClient builds the run's client for ECR and STS.
-func newAWSClient(cfg config, clk *clock, warn func(string)) (*awsClient, error) {
-	hc, err := newAWSHTTPClient(cfg.caBundle)
+// awsClient builds the run's client for ECR and STS.
+func (in *invocation) awsClient() (*awsClient, error) {
+	hc, err := newAWSHTTPClient(in.cfg.caBundle)
 	if err != nil {
 		return nil, err
 	}
-	return &awsClient{http: hc, maxAttempts: cfg.maxAttempts, clock: clk, warn: warn}, nil
+	warn := func(msg string) { fmt.Fprintln(in.stderr, "ecr-credential-provider: "+msg) }
+	return &awsClient{http: hc, maxAttempts: in.cfg.maxAttempts, clock: in.clk, warn: warn}, nil
 }
 
 // parseArgs handles the command line; done is true when the run ends here.
