@@ -23,6 +23,8 @@ test: vet build
 
 vet:
 	go vet ./...
+	GOOS=windows GOARCH=amd64 go vet .
+	GOOS=linux GOARCH=arm64 go vet .
 	@test -z "$$(gofmt -l *.go)" || { gofmt -l *.go; echo "gofmt needed"; exit 1; }
 	@! grep -q '^[[:space:]]*require' go.mod || { echo "go.mod must have no require line"; exit 1; }
 	@deps=$$(go list -tags $(TAGS) -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' . | grep -vx ecr-credential-provider); \
