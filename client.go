@@ -202,7 +202,11 @@ func (c *awsClient) send(ctx context.Context, r awsRequest) ([]byte, error) {
 func failure(ctx context.Context, r awsRequest, attempts int, err error) error {
 	host := endpointHost(r.endpoint)
 	var ne *netError
+	var ae *apiError
 	switch {
+	case ctx.Err() != nil && errors.As(err, &ae):
+		// Every attempt was answered: routes and firewalls are fine.
+		return fmt.Errorf("%s at %s: the run's %v deadline passed after %d attempt(s), each answered with an error; the last: %w", r.operation, host, runTimeout, attempts, err)
 	case ctx.Err() != nil:
 		return fmt.Errorf("%s at %s: no answer before the run's %v deadline (%d attempt(s); check that this node can reach %s: routes, firewalls, HTTPS_PROXY and NO_PROXY): %w", r.operation, host, runTimeout, attempts, host, err)
 	case errors.As(err, &ne):

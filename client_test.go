@@ -158,3 +158,33 @@ func TestBackoff(t *testing.T) {
 		}
 	}
 }
+
+// TestCleanMessageDropsQuotedRequest: some AWS services quote the signed
+// request, session token included, in a signature error.
+func TestCleanMessageDropsQuotedRequest(t *testing.T) {
+	for _, in := range []string{
+		"The request signature we calculated does not match. The Canonical String for this request should have been\n'POST\n/\nx-amz-security-token:SECRET'",
+		"Signature mismatch. The String-to-Sign should have been 'AWS4-HMAC-SHA256 SECRET'",
+	} {
+		if got := cleanMessage(in); strings.Contains(got, "SECRET") || strings.Contains(got, "should have been") {
+			t.Errorf("cleanMessage(%q) = %q, want the message without the quoted request", in, got)
+		}
+	}
+}
+
+// TestFailureAfterAnsweredAttempts: when the deadline ends a call whose
+// every attempt was answered (a 503, say), the message gives the answer
+// and does not send the operator to check routes and firewalls.
+func TestFailureAfterAnsweredAttempts(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := awsRequest{operation: "ECR GetAuthorizationToken", endpoint: "https://api.ecr.us-east-1.amazonaws.com"}
+	got := failure(ctx, r, 3, &apiError{status: 503, code: "ServiceUnavailableException"}).Error()
+	if !strings.Contains(got, "each answered with an error; the last: HTTP 503 ServiceUnavailableException") || strings.Contains(got, "firewalls") {
+		t.Errorf("failure = %q", got)
+	}
+	got = failure(ctx, r, 1, &netError{errors.New("connection refused")}).Error()
+	if !strings.Contains(got, "firewalls") {
+		t.Errorf("failure after a network error = %q, want the hint to check the route", got)
+	}
+}

@@ -97,8 +97,8 @@ func environmentSource(env envCredentials) credentialSource {
 type chainConfig struct {
 	env             envCredentials
 	webIdentity     webIdentityConfig
-	profileName     string // AWS_PROFILE, else "default"
-	profileSet      bool   // AWS_PROFILE was set: a missing profile is an error
+	profileName     string // AWS_PROFILE, else AWS_DEFAULT_PROFILE, else "default"
+	profileVar      string // the variable that named it, "" for default: a missing named profile is an error
 	configFile      string // AWS_CONFIG_FILE, else ~/.aws/config
 	credentialsFile string // AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials
 	container       containerConfig
@@ -114,10 +114,12 @@ type webIdentityConfig struct {
 // loadChainConfig reads the credential chain's environment.
 func loadChainConfig(getenv func(string) string) (chainConfig, error) {
 	home := getenv("HOME")
+	profileVar, profileName := firstSetVar(getenv, "AWS_PROFILE", "AWS_DEFAULT_PROFILE")
 	cfg := chainConfig{
 		env: envCredentials{
-			accessKeyID:     getenv("AWS_ACCESS_KEY_ID"),
-			secretAccessKey: getenv("AWS_SECRET_ACCESS_KEY"),
+			// The SDKs' older names count when the current ones are unset.
+			accessKeyID:     firstSet(getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_ACCESS_KEY")),
+			secretAccessKey: firstSet(getenv("AWS_SECRET_ACCESS_KEY"), getenv("AWS_SECRET_KEY")),
 			sessionToken:    getenv("AWS_SESSION_TOKEN"),
 		},
 		webIdentity: webIdentityConfig{
@@ -125,8 +127,8 @@ func loadChainConfig(getenv func(string) string) (chainConfig, error) {
 			roleARN:     getenv("AWS_ROLE_ARN"),
 			sessionName: firstSet(getenv("AWS_ROLE_SESSION_NAME"), defaultSessionName),
 		},
-		profileName:     firstSet(getenv("AWS_PROFILE"), "default"),
-		profileSet:      getenv("AWS_PROFILE") != "",
+		profileName:     firstSet(profileName, "default"),
+		profileVar:      profileVar,
 		configFile:      firstSet(getenv("AWS_CONFIG_FILE"), homeFile(home, "config")),
 		credentialsFile: firstSet(getenv("AWS_SHARED_CREDENTIALS_FILE"), homeFile(home, "credentials")),
 		container:       loadContainerConfig(getenv),
@@ -300,6 +302,24 @@ func (ch *chain) instanceCredentials(ctx context.Context) (credentials, error) {
 	return creds, err
 }
 
+// checkNamedProfile refuses a profile named by AWS_PROFILE or
+// AWS_DEFAULT_PROFILE that neither shared file has, before any source is
+// asked: the SDK fails there too, even with keys in the environment, and a
+// node must not sign as someone other than the profile the operator named.
+func (ch *chain) checkNamedProfile() error {
+	if ch.cfg.profileVar == "" {
+		return nil
+	}
+	files, err := ch.loadProfiles()
+	if err != nil {
+		return err
+	}
+	if _, found := files.lookup(ch.cfg.profileName); !found {
+		return fmt.Errorf("%s names profile %s, which is in neither %s nor %s", ch.cfg.profileVar, shortQuote(ch.cfg.profileName), fileName(ch.cfg.configFile), fileName(ch.cfg.credentialsFile))
+	}
+	return nil
+}
+
 // profileCredentials is the shared-profile link (SPEC §5.3).
 func (ch *chain) profileCredentials(ctx context.Context) (credentials, error) {
 	files, err := ch.loadProfiles()
@@ -308,8 +328,6 @@ func (ch *chain) profileCredentials(ctx context.Context) (credentials, error) {
 	}
 	p, found := files.lookup(ch.cfg.profileName)
 	switch {
-	case !found && ch.cfg.profileSet:
-		return credentials{}, fmt.Errorf("AWS_PROFILE names profile %s, which is in neither %s nor %s", shortQuote(ch.cfg.profileName), fileName(ch.cfg.configFile), fileName(ch.cfg.credentialsFile))
 	case !found:
 		return credentials{}, &notConfigured{fmt.Sprintf("no profile in %s or %s", fileName(ch.cfg.configFile), fileName(ch.cfg.credentialsFile))}
 	}
@@ -399,7 +417,9 @@ func (ch *chain) credentialSourceCredentials(ctx context.Context, p profile) (cr
 		return credentials{}, fmt.Errorf("profile %s: credential_source %s is not Environment, Ec2InstanceMetadata or EcsContainer", shortQuote(p.name), shortQuote(src))
 	}
 	if err != nil {
-		return credentials{}, fmt.Errorf("profile %s: credential_source %s: %w", shortQuote(p.name), p.get("credential_source"), err)
+		// Not %w: a source with nothing to offer is this profile's failure,
+		// never a reason for the chain to move on (SPEC §5.3).
+		return credentials{}, fmt.Errorf("profile %s: credential_source %s: %v", shortQuote(p.name), p.get("credential_source"), err)
 	}
 	return creds, nil
 }

@@ -195,6 +195,18 @@ func TestEndToEndCredentialSources(t *testing.T) {
 			return w.with("AWS_CONTAINER_CREDENTIALS_FULL_URI", agent.URL+"/v1/credentials", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", w.file("agent-token", testContainerToken))
 		}, nil},
 		{"instance metadata", imdsCreds, func(w *awsWorld) map[string]string { return w.env }, nil},
+		// SDK fidelity (issue 10): each of these signed as another identity before.
+		{"older key names", testCreds, func(w *awsWorld) map[string]string {
+			return w.with("AWS_ACCESS_KEY", testAccessKey, "AWS_SECRET_KEY", testSecretKey)
+		}, nil},
+		{"indented role profile", stsCreds, func(w *awsWorld) map[string]string {
+			config := "[profile app]\n  role_arn = " + stsRoleARN + "\n  credential_source = Ec2InstanceMetadata\n"
+			return w.with("AWS_PROFILE", "app", "AWS_CONFIG_FILE", w.file("config", config))
+		}, []string{"AssumeRole"}},
+		{"AWS_DEFAULT_PROFILE", stsCreds, func(w *awsWorld) map[string]string {
+			config := "[profile app]\nrole_arn = " + stsRoleARN + "\ncredential_source = Ec2InstanceMetadata\n"
+			return w.with("AWS_DEFAULT_PROFILE", "app", "AWS_CONFIG_FILE", w.file("config", config))
+		}, []string{"AssumeRole"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -223,6 +235,40 @@ func TestEndToEndCredentialSources(t *testing.T) {
 	}
 }
 
+// TestEndToEndConfiguredProfileFails: a profile the operator named or
+// configured that cannot give credentials fails the run, as in the SDK,
+// instead of letting a later source sign as another identity.
+func TestEndToEndConfiguredProfileFails(t *testing.T) {
+	role := "[profile app]\nrole_arn = " + stsRoleARN + "\ncredential_source = "
+	tests := []struct {
+		name   string
+		config string
+		env    []string
+		want   string
+	}{
+		{"missing profile despite environment keys", "[profile other]\nregion = us-east-1\n",
+			[]string{"AWS_PROFILE", "app", "AWS_ACCESS_KEY_ID", testAccessKey, "AWS_SECRET_ACCESS_KEY", testSecretKey},
+			`AWS_PROFILE names profile "app", which is in neither`},
+		{"missing AWS_DEFAULT_PROFILE", "", []string{"AWS_DEFAULT_PROFILE", "app"}, `AWS_DEFAULT_PROFILE names profile "app"`},
+		{"credential_source Environment without keys", role + "Environment\n", []string{"AWS_PROFILE", "app"},
+			"credential_source Environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY not set"},
+		{"credential_source EcsContainer without variables", role + "EcsContainer\n", []string{"AWS_PROFILE", "app"},
+			"credential_source EcsContainer: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI not set"},
+		{"legacy SSO keys", "[profile app]\nsso_account_id = 123456789012\nsso_role_name = r\nsso_region = us-east-1\n", []string{"AWS_PROFILE", "app"},
+			"IAM Identity Center (SSO)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newAWSWorld(t, imdsCreds)
+			env := w.with(append(tt.env, "AWS_CONFIG_FILE", w.file("config", tt.config))...)
+			assertFailed(t, runBinary(t, env, request("v1", privateImage)), tt.want)
+			if n := len(w.ecr.Calls()); n != 0 {
+				t.Errorf("%d ECR calls, want none", n)
+			}
+		})
+	}
+}
+
 // TestCredentialSourceEnvironment: a role profile with credential_source =
 // Environment assumes its role with the environment's keys. In the whole
 // chain the environment link itself comes first, so the profile is asked
@@ -237,7 +283,7 @@ func TestCredentialSourceEnvironment(t *testing.T) {
 	ch := &chain{
 		cfg: chainConfig{
 			env:         envCredentials{accessKeyID: testAccessKey, secretAccessKey: testSecretKey},
-			profileName: "x", profileSet: true, configFile: config, credentialsFile: config + ".none",
+			profileName: "x", profileVar: "AWS_PROFILE", configFile: config, credentialsFile: config + ".none",
 		},
 		client: c, endpoints: endpointConfig{sts: url}, regions: []string{"eu-west-3"}, trace: &chainTrace{},
 	}

@@ -49,6 +49,17 @@ func readFileBounded(path string, max int64) ([]byte, error) {
 // maxQuoted bounds the quoted form of an untrusted string in an error.
 const maxQuoted = 160
 
+// firstSetVar returns the first of the named variables that is set, and
+// its value; "", "" when none is.
+func firstSetVar(getenv func(string) string, names ...string) (name, value string) {
+	for _, n := range names {
+		if v := getenv(n); v != "" {
+			return n, v
+		}
+	}
+	return "", ""
+}
+
 // firstSet returns the first non-empty string, or "".
 func firstSet(s ...string) string {
 	for _, v := range s {
@@ -80,8 +91,12 @@ func oneLine(s string) string {
 }
 
 // cleanMessage makes server text safe for a one-line log: printable,
-// single-line, bounded.
+// single-line, bounded, and without any quoted request.
 func cleanMessage(s string) string {
+	// Some AWS services quote the signed request in a signature error,
+	// session token included: nothing from there on is kept.
+	s, _, _ = strings.Cut(s, "The Canonical String")
+	s, _, _ = strings.Cut(s, "The String-to-Sign")
 	s = strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {
 			return ' '

@@ -94,6 +94,13 @@ var version string
 const defaultMaxAttempts = 3
 
 func main() {
+	// The deadline is absolute: a read that never ends (a stdin never
+	// closed, a FIFO or hung mount as a file) cannot be interrupted by the
+	// run's context, so a watchdog ends the process at the deadline.
+	time.AfterFunc(runTimeout, func() {
+		fmt.Fprintf(os.Stderr, "ecr-credential-provider: stopped at the run's %v deadline: a read from stdin, a file or the network never ended\n", runTimeout)
+		os.Exit(1)
+	})
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv, time.Now))
 }
 
@@ -103,7 +110,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	if code, done := parseArgs(args, stdout, stderr); done {
 		return code
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+	// A second inside the watchdog, so that a call the context can stop
+	// reports its own error.
+	ctx, cancel := context.WithTimeout(context.Background(), runTimeout-time.Second)
 	defer cancel()
 	resp, err := provide(ctx, stdin, stderr, getenv, now)
 	if err == nil {
@@ -193,6 +202,9 @@ func (in *invocation) findCredentials(ctx context.Context, pod podIdentity, reg 
 		ch.regions = append(ch.regions, reg.region)
 	}
 	ch.regions = append(ch.regions, in.cfg.region)
+	if err := ch.checkNamedProfile(); err != nil {
+		return credentials{}, err
+	}
 	if pod.token != "" {
 		if arn, from := podRoleARN(pod.annotations, in.cfg.ecrRoleARN); arn != "" {
 			return ch.podCredentials(ctx, arn, from, pod.token)

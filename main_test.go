@@ -747,3 +747,28 @@ func TestRun(t *testing.T) {
 		})
 	}
 }
+
+// TestEndToEndWatchdog: a read that never ends (here a stdin that kubelet
+// never closes; a FIFO as a shared file behaves alike) cannot outlive the
+// run's deadline: the watchdog ends the process with exit 1 and one line.
+func TestEndToEndWatchdog(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command(builtBinary(t))
+	cmd.Env = kubeletEnv(t, nil)
+	stdin, err := cmd.StdinPipe() // held open, never written to
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err = cmd.Run()
+	elapsed := time.Since(start)
+	if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() != 1 || elapsed > runTimeout+5*time.Second {
+		t.Fatalf("run = %v after %v, want exit 1 at the %v deadline", err, elapsed, runTimeout)
+	}
+	if stdout.Len() != 0 || !strings.Contains(stderr.String(), "stopped at the run's 20s deadline") || strings.Count(stderr.String(), "\n") != 1 {
+		t.Errorf("stdout %q, stderr %q; want nothing and one line about the deadline", stdout.String(), stderr.String())
+	}
+}

@@ -43,7 +43,7 @@ func profileKind(p profile) (string, error) {
 		return "", fmt.Errorf("profile %s has only one of aws_access_key_id and aws_secret_access_key", name)
 	case has("mfa_serial"):
 		return "", fmt.Errorf("profile %s needs an MFA code (mfa_serial), which a kubelet plugin cannot ask for", name)
-	case has("sso_session") || has("sso_start_url"):
+	case countSet(has, "sso_session", "sso_start_url", "sso_account_id", "sso_role_name", "sso_region") > 0:
 		return "", fmt.Errorf("profile %s uses IAM Identity Center (SSO), which needs an interactive login; use a role or static keys on nodes", name)
 	case countSet(has, "source_profile", "credential_source", "web_identity_token_file") > 1:
 		return "", fmt.Errorf("profile %s sets more than one of source_profile, credential_source and web_identity_token_file", name)
@@ -121,18 +121,20 @@ type iniSections map[string]map[string]string
 
 // parseINI parses one shared config/credentials file. The SDK's tokenizer
 // refuses nothing: a line it cannot classify is skipped, so the only error
-// here is our own size bound. Sub-properties (indented `key = value` lines,
-// e.g. under `s3 =`) are ignored: nothing we read uses them, and the SDK
-// never lets them change a top-level key. Continuation lines (indented, no
-// separator) are ignored too, where the SDK appends them to the previous
-// value after a newline: no key we read can hold a newline, and keeping
-// values single-line keeps them safe to log and to pass to a shell.
+// here is our own size bound. An indented `key = value` line right under a
+// key whose value is empty (`s3 =`, `ecr =` in a services section) is a
+// sub-property of that key, kept as "parent.key"; any other indented
+// property is an ordinary one, as if it were not indented (SPEC §5; the
+// SDK's tokenizer). Continuation lines (indented, no separator) are
+// ignored, where the SDK appends them to the previous value after a
+// newline: no key we read can hold a newline, and keeping values
+// single-line keeps them safe to log and to pass to a shell.
 func parseINI(data []byte) (iniSections, error) {
 	if len(data) > maxSharedFileSize {
 		return nil, fmt.Errorf("parse shared file: %d bytes, more than the %d allowed", len(data), maxSharedFileSize)
 	}
 	sections := iniSections{}
-	section := ""
+	section, parent := "", ""
 	// The SDK splits on "\n" only; a CR left by CRLF is removed by the
 	// TrimSpace calls below, as in the SDK.
 	for line := range strings.SplitSeq(string(data), "\n") {
@@ -140,20 +142,25 @@ func parseINI(data []byte) (iniSections, error) {
 			continue
 		}
 		if name, ok := parseSectionHeader(line); ok {
-			section = name
+			section, parent = name, ""
 			if name != "" && sections[name] == nil {
 				sections[name] = map[string]string{} // duplicate sections merge
 			}
 			continue
 		}
-		if line[0] == ' ' || line[0] == '\t' {
-			continue // sub-property or continuation, see above
-		}
 		key, value, ok := parseProperty(line)
-		if !ok || section == "" {
-			continue // unrecognised line, or a key before any section (SDK: ignored)
+		switch {
+		case !ok || section == "":
+			// unrecognised line, or a key before any section (SDK: ignored)
+		case parent != "" && (line[0] == ' ' || line[0] == '\t'):
+			sections[section][parent+"."+key] = value
+		default:
+			sections[section][key] = value // duplicate keys: the last wins
+			parent = ""
+			if value == "" {
+				parent = key
+			}
 		}
-		sections[section][key] = value // duplicate keys: the last wins
 	}
 	return sections, nil
 }

@@ -125,11 +125,16 @@ func TestParseINI(t *testing.T) {
 		{"empty value", "[a]\nk =\nj = # c\n", iniSections{"a": {"k": "", "j": ""}}},
 		// An empty key is kept as such: harmless, and what the SDK does.
 		{"empty key", "[a]\n= v\n", iniSections{"a": {"": "v"}}},
-		// Sub-properties are ignored and leave other keys alone.
+		// Sub-properties are kept under their parent and leave other keys alone.
 		{"sub-properties", "[a]\ns3 =\n  max_concurrent_requests = 10\n  region = bad\nregion = us-east-1\n",
-			iniSections{"a": {"s3": "", "region": "us-east-1"}}},
-		// Indented keys are sub-properties, so ignored, even right under a header (SDK).
-		{"indented keys", "[a]\n  k = 1\nj = 2\n  k = 3\n", iniSections{"a": {"j": "2"}}},
+			iniSections{"a": {"s3": "", "s3.max_concurrent_requests": "10", "s3.region": "bad", "region": "us-east-1"}}},
+		// Indented keys right under a header or under a key with a value are
+		// ordinary properties (SDK tokenizer), so an indented profile works.
+		{"indented keys", "[a]\n  k = 1\nj = 2\n  k = 3\n", iniSections{"a": {"k": "3", "j": "2"}}},
+		{"indented profile", "[profile x]\n  role_arn = r\n  credential_source = Ec2InstanceMetadata\n",
+			iniSections{"profile x": {"role_arn": "r", "credential_source": "Ec2InstanceMetadata"}}},
+		{"services section", "[services s]\necr =\n  endpoint_url = https://e\nsts =\n\tendpoint_url = https://s\n",
+			iniSections{"services s": {"ecr": "", "ecr.endpoint_url": "https://e", "sts": "", "sts.endpoint_url": "https://s"}}},
 		// Continuation lines are ignored: values never span lines.
 		{"continuation", "[a]\nk = first\n  second\nj = x\n", iniSections{"a": {"k": "first", "j": "x"}}},
 		// No final newline is needed.

@@ -55,7 +55,7 @@ type credentialProviderResponse struct {
 	Kind          string                `json:"kind"`
 	APIVersion    string                `json:"apiVersion"`
 	CacheKeyType  string                `json:"cacheKeyType"`
-	CacheDuration string                `json:"cacheDuration,omitempty"`
+	CacheDuration string                `json:"cacheDuration"`
 	Auth          map[string]authConfig `json:"auth"`
 }
 
@@ -144,16 +144,14 @@ func newResponse(apiVersion, host, username, password string, expires, now time.
 	}
 }
 
-// cacheDuration is half of the life left until expires, in whole seconds:
-// "0s" (do not cache) when the expiry is unknown, and "" (kubelet's
-// defaultCacheDuration) when less than a second is left.
+// cacheDuration is half of the life left until expires, in whole seconds,
+// and "0s" (do not cache) when the expiry is unknown or less than a second
+// of that half is left. Upstream omits the field then, which makes kubelet
+// cache an expiring token for its defaultCacheDuration (hours).
 func cacheDuration(expires, now time.Time) string {
-	if expires.IsZero() {
-		return "0s"
-	}
 	half := (expires.Sub(now) / 2).Truncate(time.Second)
-	if half < time.Second {
-		return ""
+	if expires.IsZero() || half < time.Second {
+		return "0s"
 	}
 	return half.String()
 }

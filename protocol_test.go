@@ -73,8 +73,11 @@ func TestCacheDuration(t *testing.T) {
 		{now.Add(12 * time.Hour), "6h0m0s"},
 		{now.Add(12*time.Hour + 3*time.Second + 500*time.Millisecond), "6h0m1s"},
 		{now.Add(3 * time.Second), "1s"},
-		{now.Add(1999 * time.Millisecond), ""},
-		{now.Add(time.Second), ""},
+		// Under a second of half-life: do not cache, rather than let kubelet
+		// keep an expiring token for its defaultCacheDuration.
+		{now.Add(1999 * time.Millisecond), "0s"},
+		{now.Add(time.Second), "0s"},
+		{now.Add(-time.Hour), "0s"},
 	}
 	for _, tt := range tests {
 		if got := cacheDuration(tt.expires, now); got != tt.want {
@@ -94,7 +97,7 @@ func TestWriteResponse(t *testing.T) {
 		{registryAuth{username: "AWS", password: "p"},
 			`{"kind":"CredentialProviderResponse","apiVersion":"credentialprovider.kubelet.k8s.io/v1","cacheKeyType":"Registry","cacheDuration":"0s","auth":{"h.example:443":{"username":"AWS","password":"p"}}}` + "\n"},
 		{registryAuth{username: "AWS", password: "p", expires: now.Add(time.Second)},
-			`{"kind":"CredentialProviderResponse","apiVersion":"credentialprovider.kubelet.k8s.io/v1","cacheKeyType":"Registry","auth":{"h.example:443":{"username":"AWS","password":"p"}}}` + "\n"},
+			`{"kind":"CredentialProviderResponse","apiVersion":"credentialprovider.kubelet.k8s.io/v1","cacheKeyType":"Registry","cacheDuration":"0s","auth":{"h.example:443":{"username":"AWS","password":"p"}}}` + "\n"},
 	}
 	for _, tt := range tests {
 		var buf bytes.Buffer
