@@ -359,12 +359,10 @@ func stsEndpoint(region string, ec endpointConfig) string {
 // of "" or "/". It returns the URL without a trailing slash. name is the
 // environment variable, for the error.
 func parseEndpointURL(name, value string) (string, error) {
-	shown := shortQuote(value)
-	if strings.Contains(value, "@") {
-		shown = "(value not shown: it may hold a password)"
-	}
+	// The value is never quoted: its userinfo, path or query may carry a
+	// password or token. The variable and what is wrong say enough.
 	bad := func(why string) error {
-		return fmt.Errorf("invalid %s %s: %s", name, shown, why)
+		return fmt.Errorf("invalid %s: %s", name, why)
 	}
 	// Refused before parsing, because url.Parse would accept and reshape them.
 	for i := 0; i < len(value); i++ {
