@@ -98,9 +98,11 @@ type chainConfig struct {
 	env             envCredentials
 	webIdentity     webIdentityConfig
 	profileName     string // AWS_PROFILE, else AWS_DEFAULT_PROFILE, else "default"
-	profileVar      string // the variable that named it, "" for default: a missing named profile is an error
 	configFile      string // AWS_CONFIG_FILE, else ~/.aws/config
 	credentialsFile string // AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials
+	files           sharedProfiles // both files, read once
+	profile         profile        // the active profile, merged from both
+	profileFound    bool
 	container       containerConfig
 	imds            imdsConfig
 }
@@ -128,12 +130,22 @@ func loadChainConfig(getenv func(string) string) (chainConfig, error) {
 			sessionName: firstSet(getenv("AWS_ROLE_SESSION_NAME"), defaultSessionName),
 		},
 		profileName:     firstSet(profileName, "default"),
-		profileVar:      profileVar,
 		configFile:      firstSet(getenv("AWS_CONFIG_FILE"), homeFile(home, "config")),
 		credentialsFile: firstSet(getenv("AWS_SHARED_CREDENTIALS_FILE"), homeFile(home, "credentials")),
 		container:       loadContainerConfig(getenv),
 	}
 	var err error
+	if cfg.files.config, cfg.files.creds, err = loadSharedFiles(cfg.configFile, cfg.credentialsFile); err != nil {
+		return cfg, err
+	}
+	cfg.profile, cfg.profileFound = cfg.files.lookup(cfg.profileName)
+	// A named profile that neither file has fails the run before any
+	// source is asked, as LoadDefaultConfig does even with keys in the
+	// environment: a node must not sign as someone other than the
+	// profile the operator named.
+	if profileVar != "" && !cfg.profileFound {
+		return cfg, fmt.Errorf("%s names profile %s, which is in neither %s nor %s", profileVar, shortQuote(cfg.profileName), fileName(cfg.configFile), fileName(cfg.credentialsFile))
+	}
 	cfg.imds, err = loadIMDSConfig(getenv)
 	return cfg, err
 }
@@ -184,12 +196,7 @@ func (ch *chain) stsRegion(ctx context.Context) (string, error) {
 
 // profileRegion is the active profile's region, "" when there is none.
 func (ch *chain) profileRegion() string {
-	files, err := ch.loadProfiles()
-	if err != nil {
-		return ""
-	}
-	p, _ := files.lookup(ch.cfg.profileName)
-	return p.get("region")
+	return ch.cfg.profile.get("region")
 }
 
 // instanceRegion is the instance's region from IMDS, "" off EC2.
@@ -302,41 +309,12 @@ func (ch *chain) instanceCredentials(ctx context.Context) (credentials, error) {
 	return creds, err
 }
 
-// checkNamedProfile refuses a profile named by AWS_PROFILE or
-// AWS_DEFAULT_PROFILE that neither shared file has, before any source is
-// asked: the SDK fails there too, even with keys in the environment, and a
-// node must not sign as someone other than the profile the operator named.
-func (ch *chain) checkNamedProfile() error {
-	if ch.cfg.profileVar == "" {
-		return nil
-	}
-	files, err := ch.loadProfiles()
-	if err != nil {
-		return err
-	}
-	if _, found := files.lookup(ch.cfg.profileName); !found {
-		return fmt.Errorf("%s names profile %s, which is in neither %s nor %s", ch.cfg.profileVar, shortQuote(ch.cfg.profileName), fileName(ch.cfg.configFile), fileName(ch.cfg.credentialsFile))
-	}
-	return nil
-}
-
 // profileCredentials is the shared-profile link (SPEC §5.3).
 func (ch *chain) profileCredentials(ctx context.Context) (credentials, error) {
-	files, err := ch.loadProfiles()
-	if err != nil {
-		return credentials{}, err
-	}
-	p, found := files.lookup(ch.cfg.profileName)
-	switch {
-	case !found:
+	if !ch.cfg.profileFound {
 		return credentials{}, &notConfigured{fmt.Sprintf("no profile in %s or %s", fileName(ch.cfg.configFile), fileName(ch.cfg.credentialsFile))}
 	}
-	return ch.resolveProfile(ctx, files, p, map[string]bool{})
-}
-
-func (ch *chain) loadProfiles() (sharedProfiles, error) {
-	config, creds, err := loadSharedFiles(ch.cfg.configFile, ch.cfg.credentialsFile)
-	return sharedProfiles{config, creds}, err
+	return ch.resolveProfile(ctx, ch.cfg.files, ch.cfg.profile, map[string]bool{})
 }
 
 // resolveProfile finds the credentials of one profile, following

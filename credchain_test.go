@@ -280,13 +280,12 @@ func TestCredentialSourceEnvironment(t *testing.T) {
 	c, _ := testClient(t, ca, 3, time.Now)
 	config := filepath.Join(t.TempDir(), "config")
 	os.WriteFile(config, []byte("[profile x]\nrole_arn = "+stsRoleARN+"\ncredential_source = Environment\nexternal_id = "+stsExternalID+"\nduration_seconds = 3600\n"), 0o600)
-	ch := &chain{
-		cfg: chainConfig{
-			env:         envCredentials{accessKeyID: testAccessKey, secretAccessKey: testSecretKey},
-			profileName: "x", profileVar: "AWS_PROFILE", configFile: config, credentialsFile: config + ".none",
-		},
-		client: c, endpoints: endpointConfig{sts: url}, regions: []string{"eu-west-3"}, trace: &chainTrace{},
+	env := map[string]string{"AWS_ACCESS_KEY_ID": testAccessKey, "AWS_SECRET_ACCESS_KEY": testSecretKey, "AWS_PROFILE": "x", "AWS_CONFIG_FILE": config, "AWS_SHARED_CREDENTIALS_FILE": config + ".none"}
+	cfg, err := loadChainConfig(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
 	}
+	ch := &chain{cfg: cfg, client: c, endpoints: endpointConfig{sts: url}, regions: []string{"eu-west-3"}, trace: &chainTrace{}}
 	creds, err := ch.profileCredentials(context.Background())
 	if err != nil || creds.AccessKeyID != stsAccessKey || len(fake.Calls()) != 1 || fake.Calls()[0].accessKey != testAccessKey {
 		t.Fatalf("profileCredentials = %+v, %v; STS calls %+v", creds.AccessKeyID, err, fake.Calls())

@@ -202,9 +202,6 @@ func (in *invocation) findCredentials(ctx context.Context, pod podIdentity, reg 
 		ch.regions = append(ch.regions, reg.region)
 	}
 	ch.regions = append(ch.regions, in.cfg.region)
-	if err := ch.checkNamedProfile(); err != nil {
-		return credentials{}, err
-	}
 	if pod.token != "" {
 		if arn, from := podRoleARN(pod.annotations, in.cfg.ecrRoleARN); arn != "" {
 			return ch.podCredentials(ctx, arn, from, pod.token)
