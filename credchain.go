@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"runtime"
 	"strings"
 )
 
@@ -97,9 +98,9 @@ func environmentSource(env envCredentials) credentialSource {
 type chainConfig struct {
 	env             envCredentials
 	webIdentity     webIdentityConfig
-	profileName     string // AWS_PROFILE, else AWS_DEFAULT_PROFILE, else "default"
-	configFile      string // AWS_CONFIG_FILE, else ~/.aws/config
-	credentialsFile string // AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials
+	profileName     string         // AWS_PROFILE, else AWS_DEFAULT_PROFILE, else "default"
+	configFile      string         // AWS_CONFIG_FILE, else ~/.aws/config
+	credentialsFile string         // AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials
 	files           sharedProfiles // both files, read once
 	profile         profile        // the active profile, merged from both
 	profileFound    bool
@@ -115,7 +116,7 @@ type webIdentityConfig struct {
 
 // loadChainConfig reads the credential chain's environment.
 func loadChainConfig(getenv func(string) string) (chainConfig, error) {
-	home := getenv("HOME")
+	home := homeDir(runtime.GOOS, getenv)
 	profileVar, profileName := firstSetVar(getenv, "AWS_PROFILE", "AWS_DEFAULT_PROFILE")
 	cfg := chainConfig{
 		env: envCredentials{
@@ -148,6 +149,15 @@ func loadChainConfig(getenv func(string) string) (chainConfig, error) {
 	}
 	cfg.imds, err = loadIMDSConfig(getenv)
 	return cfg, err
+}
+
+// homeDir is where the SDK looks for .aws: %USERPROFILE% on Windows,
+// $HOME elsewhere (os.UserHomeDir's rule, read through getenv).
+func homeDir(goos string, getenv func(string) string) string {
+	if goos == "windows" {
+		return getenv("USERPROFILE")
+	}
+	return getenv("HOME")
 }
 
 // homeFile is ~/.aws/name, or "" (no file) without a HOME: a path

@@ -534,6 +534,17 @@ func checkParsedCredentials(t *testing.T, input []byte, c credentials, err error
 	}
 }
 
+func TestHomeDir(t *testing.T) {
+	env := map[string]string{"HOME": "/home/k", "USERPROFILE": `C:\Users\k`}
+	getenv := func(k string) string { return env[k] }
+	if got := homeDir("linux", getenv); got != "/home/k" {
+		t.Errorf("homeDir(linux) = %q", got)
+	}
+	if got := homeDir("windows", getenv); got != `C:\Users\k` {
+		t.Errorf("homeDir(windows) = %q", got)
+	}
+}
+
 func TestLoadChainConfigFiles(t *testing.T) {
 	tests := []struct {
 		env                     map[string]string
