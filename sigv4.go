@@ -131,18 +131,13 @@ func queryUnescape(s string) string {
 // uriEncode percent-encodes every byte of s except RFC 3986 unreserved
 // characters, with upper-case hex digits, as SigV4 requires.
 func uriEncode(s string) string {
-	const hexDigits = "0123456789ABCDEF"
 	var b strings.Builder
-	b.Grow(len(s))
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if isUnreserved(c) {
+		if c := s[i]; isUnreserved(c) {
 			b.WriteByte(c)
-			continue
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
 		}
-		b.WriteByte('%')
-		b.WriteByte(hexDigits[c>>4])
-		b.WriteByte(hexDigits[c&0xf])
 	}
 	return b.String()
 }
@@ -207,15 +202,7 @@ func canonicalHeaderValue(v string) string {
 	if !strings.Contains(v, "  ") {
 		return v
 	}
-	var b strings.Builder
-	b.Grow(len(v))
-	for i := 0; i < len(v); i++ {
-		if v[i] == ' ' && i > 0 && v[i-1] == ' ' {
-			continue
-		}
-		b.WriteByte(v[i])
-	}
-	return b.String()
+	return strings.Join(strings.FieldsFunc(v, func(r rune) bool { return r == ' ' }), " ")
 }
 
 // stringToSign returns the SigV4 string to sign for a canonical request
