@@ -27,7 +27,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -122,12 +121,11 @@ func parseIMDSEndpoint(raw string) (string, error) {
 }
 
 // imdsClient talks to one metadata service for one run. It holds the session
-// token so that a second lookup (credentials, then region) reuses it.
+// token so that a second lookup (credentials, then region) reuses it. A run
+// asks one thing at a time, so nothing guards it against concurrent use.
 type imdsClient struct {
-	cfg  imdsConfig
-	http *http.Client
-
-	mu    sync.Mutex
+	cfg   imdsConfig
+	http  *http.Client
 	token string
 }
 
@@ -189,25 +187,19 @@ func validIMDSRoleName(role string) bool {
 	return role != "" && len(role) <= 64 && allBytes(role, isIAMNameByte)
 }
 
-// imdsRoleDocument is the JSON the service returns for a role (SPEC §6).
+// parseIMDSCredentials decodes the JSON the service returns for a role
+// (SPEC §6). Its errors name fields and quote Code only, never the body or
+// any other value, since the body holds secrets.
+//
 // LastUpdated and Type are read but not checked: the SDK ignores them too.
 // Unknown fields are allowed, since the service may add some; names match
 // without regard to case, as encoding/json does, which no real answer relies on.
-type imdsRoleDocument struct {
-	Code            string
-	LastUpdated     string
-	Type            string
-	AccessKeyID     string `json:"AccessKeyId"`
-	SecretAccessKey string
-	Token           string
-	Expiration      string
-}
-
-// parseIMDSCredentials decodes a role document. Its errors name fields and
-// quote Code only, never the body or any other value, since the body holds
-// secrets.
 func parseIMDSCredentials(body []byte) (credentials, error) {
-	var doc imdsRoleDocument
+	var doc struct {
+		Code, LastUpdated, Type            string
+		AccessKeyID                        string `json:"AccessKeyId"`
+		SecretAccessKey, Token, Expiration string
+	}
 	if err := json.Unmarshal(body, &doc); err != nil {
 		return credentials{}, errors.New("instance metadata credentials: response is not a JSON object of strings")
 	}
@@ -217,25 +209,16 @@ func parseIMDSCredentials(body []byte) (credentials, error) {
 	}
 	// Role credentials are always temporary, so the token is required too;
 	// all three go into signed headers, so each must be a header-safe word.
-	for _, f := range []struct{ name, value string }{
-		{"AccessKeyId", doc.AccessKeyID},
-		{"SecretAccessKey", doc.SecretAccessKey},
-		{"Token", doc.Token},
-	} {
-		if !imdsHeaderWord(f.value) {
-			return credentials{}, fmt.Errorf("instance metadata credentials: %s is empty or not printable ASCII", f.name)
+	for _, f := range [...][2]string{{"AccessKeyId", doc.AccessKeyID}, {"SecretAccessKey", doc.SecretAccessKey}, {"Token", doc.Token}} {
+		if !imdsHeaderWord(f[1]) {
+			return credentials{}, fmt.Errorf("instance metadata credentials: %s is empty or not printable ASCII", f[0])
 		}
 	}
 	expires, err := time.Parse(time.RFC3339, doc.Expiration)
 	if err != nil {
 		return credentials{}, errors.New("instance metadata credentials: Expiration is not an RFC 3339 time")
 	}
-	return credentials{
-		AccessKeyID:     doc.AccessKeyID,
-		SecretAccessKey: doc.SecretAccessKey,
-		SessionToken:    doc.Token,
-		Expires:         expires,
-	}, nil
+	return credentials{AccessKeyID: doc.AccessKeyID, SecretAccessKey: doc.SecretAccessKey, SessionToken: doc.Token, Expires: expires}, nil
 }
 
 // region fetches the instance's region (SPEC §5: the last place a region is
@@ -258,39 +241,28 @@ func (c *imdsClient) region(ctx context.Context) (string, error) {
 // get sends an authenticated GET and returns its status and body. A 401 means
 // the token expired (SPEC §6): one fresh token, one more try.
 func (c *imdsClient) get(ctx context.Context, path string) (int, []byte, error) {
-	token, err := c.sessionToken(ctx, false)
-	if err != nil {
-		return 0, nil, err
+	for _, renew := range []bool{false, true} {
+		token, err := c.sessionToken(ctx, renew)
+		if err != nil {
+			return 0, nil, err
+		}
+		status, body, err := c.send(ctx, http.MethodGet, path, imdsTokenHeader, token)
+		if err != nil || status != http.StatusUnauthorized {
+			return status, body, err
+		}
 	}
-	status, body, err := c.send(ctx, http.MethodGet, path, imdsTokenHeader, token)
-	if err != nil || status != http.StatusUnauthorized {
-		return status, body, err
-	}
-	if token, err = c.sessionToken(ctx, true); err != nil {
-		return 0, nil, err
-	}
-	status, body, err = c.send(ctx, http.MethodGet, path, imdsTokenHeader, token)
-	if err == nil && status == http.StatusUnauthorized {
-		return 0, nil, fmt.Errorf("instance metadata GET %s: HTTP 401 even with a fresh token", path)
-	}
-	return status, body, err
+	return 0, nil, fmt.Errorf("instance metadata GET %s: HTTP 401 even with a fresh token", path)
 }
 
 // sessionToken returns the held token, fetching one first when there is none
 // or when renew says the held one was refused.
 func (c *imdsClient) sessionToken(ctx context.Context, renew bool) (string, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.token != "" && !renew {
 		return c.token, nil
 	}
-	c.token = ""
-	token, err := c.fetchIMDSToken(ctx)
-	if err != nil {
-		return "", err
-	}
-	c.token = token
-	return token, nil
+	var err error
+	c.token, err = c.fetchIMDSToken(ctx) // "" on failure: the next call asks again
+	return c.token, err
 }
 
 // fetchIMDSToken asks for a session token (SPEC §6). The PUT carries only the
@@ -327,10 +299,8 @@ func (c *imdsClient) send(ctx context.Context, method, path, header, value strin
 		if err != nil || status < 500 || attempt == imdsAttempts {
 			return status, body, err
 		}
-		select {
-		case <-ctx.Done():
+		if !sleep(ctx, imdsRetryPause) {
 			return 0, nil, fmt.Errorf("instance metadata %s %s: %w", method, path, ctx.Err())
-		case <-time.After(imdsRetryPause):
 		}
 	}
 }
@@ -374,11 +344,4 @@ func (c *imdsClient) transportError(ctx context.Context, err error) error {
 
 // imdsHeaderWord reports whether s is non-empty printable ASCII without
 // spaces, safe to put in a header as it is.
-func imdsHeaderWord(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] <= ' ' || s[i] > '~' {
-			return false
-		}
-	}
-	return s != ""
-}
+func imdsHeaderWord(s string) bool { return s != "" && !strings.ContainsFunc(s, notPrintableASCII) }
