@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -37,12 +38,9 @@ func getAuthorizationToken(ctx context.Context, c *awsClient, endpoint, region, 
 		target = targetPublic
 	}
 	body, err := c.send(ctx, awsRequest{
-		operation: "ECR GetAuthorizationToken",
-		endpoint:  endpoint,
-		header: http.Header{
-			"Content-Type": {"application/x-amz-json-1.1"},
-			"X-Amz-Target": {target},
-		},
+		operation:   "ECR GetAuthorizationToken",
+		endpoint:    endpoint,
+		header:      http.Header{"Content-Type": {"application/x-amz-json-1.1"}, "X-Amz-Target": {target}},
 		body:        []byte("{}"),
 		sign:        &signer{creds: creds, region: region, service: service},
 		decodeError: parseJSONError,
@@ -51,11 +49,11 @@ func getAuthorizationToken(ctx context.Context, c *awsClient, endpoint, region, 
 		return registryAuth{}, explainECRError(err)
 	}
 	auth, err := parseAuthorizationData(body, public)
+	if err == nil && !auth.expires.IsZero() && !auth.expires.After(c.clock.Now()) {
+		err = fmt.Errorf("the token expired at %s (check the node's clock)", auth.expires.UTC().Format(time.RFC3339))
+	}
 	if err != nil {
 		return registryAuth{}, fmt.Errorf("ECR GetAuthorizationToken at %s: %w", endpointHost(endpoint), err)
-	}
-	if !auth.expires.IsZero() && !auth.expires.After(c.clock.Now()) {
-		return registryAuth{}, fmt.Errorf("ECR GetAuthorizationToken at %s: the token expired at %s (check the node's clock)", endpointHost(endpoint), auth.expires.UTC().Format(time.RFC3339))
 	}
 	return auth, nil
 }
@@ -161,12 +159,5 @@ func parseJSONError(body []byte) (code, message string) {
 	if json.Unmarshal(body, &e) != nil {
 		return "", ""
 	}
-	code, message = e.Type, e.Message
-	if code == "" {
-		code = e.Code
-	}
-	if message == "" {
-		message = e.MessageCaps
-	}
-	return code, message
+	return cmp.Or(e.Type, e.Code), cmp.Or(e.Message, e.MessageCaps)
 }
