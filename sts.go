@@ -6,6 +6,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/xml"
 	"errors"
@@ -62,12 +63,8 @@ type assumeRoleInput struct {
 // account token, say) for the role's credentials. The call is unsigned
 // (SPEC §7): the token is the proof of identity.
 func assumeRoleWithWebIdentity(ctx context.Context, c *awsClient, endpoint string, in assumeRoleInput, token string) (credentials, error) {
-	const op = "STS " + actionWebIdentity
-	if err := in.check(false); err != nil {
-		return credentials{}, fmt.Errorf("%s: %w", op, err)
-	}
-	if err := checkWebIdentityToken(token); err != nil {
-		return credentials{}, fmt.Errorf("%s: %w", op, err)
+	if err := cmp.Or(in.check(false), checkWebIdentityToken(token)); err != nil {
+		return credentials{}, fmt.Errorf("STS %s: %w", actionWebIdentity, err)
 	}
 	form := in.form(actionWebIdentity)
 	form.Set("WebIdentityToken", token)
@@ -77,12 +74,8 @@ func assumeRoleWithWebIdentity(ctx context.Context, c *awsClient, endpoint strin
 // assumeRole assumes in.roleARN with creds, signing for region with
 // service "sts" (SPEC §7).
 func assumeRole(ctx context.Context, c *awsClient, endpoint, region string, creds credentials, in assumeRoleInput) (credentials, error) {
-	const op = "STS " + actionAssumeRole
-	if err := in.check(true); err != nil {
-		return credentials{}, fmt.Errorf("%s: %w", op, err)
-	}
-	if err := creds.validate("the role's source"); err != nil {
-		return credentials{}, fmt.Errorf("%s: %w", op, err)
+	if err := cmp.Or(in.check(true), creds.validate("the role's source")); err != nil {
+		return credentials{}, fmt.Errorf("STS %s: %w", actionAssumeRole, err)
 	}
 	form := in.form(actionAssumeRole)
 	if in.externalID != "" {
@@ -159,12 +152,11 @@ func callSTS(ctx context.Context, c *awsClient, endpoint, action string, form ur
 		return credentials{}, explainSTSError(err, action)
 	}
 	creds, err := parseSTSCredentials(body, action)
+	if err == nil && !creds.Expires.After(c.clock.Now()) {
+		err = fmt.Errorf("the credentials expired at %s (check the node's clock)", creds.Expires.UTC().Format(time.RFC3339))
+	}
 	if err != nil {
 		return credentials{}, fmt.Errorf("STS %s at %s: %w", action, endpointHost(endpoint), err)
-	}
-	if !creds.Expires.After(c.clock.Now()) {
-		return credentials{}, fmt.Errorf("STS %s at %s: the credentials expired at %s (check the node's clock)",
-			action, endpointHost(endpoint), creds.Expires.UTC().Format(time.RFC3339))
 	}
 	return creds, nil
 }
@@ -172,11 +164,10 @@ func callSTS(ctx context.Context, c *awsClient, endpoint, action string, form ur
 // explainSTSError adds what to check to the errors operators meet most.
 func explainSTSError(err error, action string) error {
 	var ae *apiError
-	if !errors.As(err, &ae) {
-		return err
-	}
-	if hint := stsHint(ae.code, action); hint != "" {
-		return fmt.Errorf("%w (%s)", err, hint)
+	if errors.As(err, &ae) {
+		if hint := stsHint(ae.code, action); hint != "" {
+			return fmt.Errorf("%w (%s)", err, hint)
+		}
 	}
 	return err
 }
@@ -208,34 +199,27 @@ func stsHint(code, action string) string {
 
 // stsCredentials is the Credentials element of both answers.
 type stsCredentials struct {
-	AccessKeyID     string `xml:"AccessKeyId"`
-	SecretAccessKey string `xml:"SecretAccessKey"`
-	SessionToken    string `xml:"SessionToken"`
-	Expiration      string `xml:"Expiration"`
-}
-
-// stsResult is AssumeRoleResult or AssumeRoleWithWebIdentityResult; only
-// the credentials matter here.
-type stsResult struct {
-	Credentials []stsCredentials `xml:"Credentials"`
-}
-
-// stsResponse is either answer. Tags without a namespace match elements
-// in any namespace, so the xmlns STS sets needs no mention here; the
-// root's namespace is checked by hand. The Result elements are slices so
-// that a repeated one is seen and refused, not merged.
-type stsResponse struct {
-	XMLName     xml.Name
-	AssumeRole  []stsResult `xml:"AssumeRoleResult"`
-	WebIdentity []stsResult `xml:"AssumeRoleWithWebIdentityResult"`
+	AccessKeyID                               string `xml:"AccessKeyId"`
+	SecretAccessKey, SessionToken, Expiration string
 }
 
 // parseSTSCredentials decodes the successful answer of action (SPEC §7):
 // {action}Response/{action}Result/Credentials/{AccessKeyId,
 // SecretAccessKey, SessionToken, Expiration}, all four required. Errors
 // never quote the body: it holds the secret.
+//
+// The answer is decoded as either action's. Tags without a namespace match
+// elements in any namespace, so the xmlns STS sets needs no mention here;
+// the root's namespace is checked by hand. The Result elements (of which
+// only the credentials matter) and Credentials are slices so that a
+// repeated one is seen and refused, not merged.
 func parseSTSCredentials(body []byte, action string) (credentials, error) {
-	var resp stsResponse
+	type result struct{ Credentials []stsCredentials }
+	var resp struct {
+		XMLName     xml.Name
+		AssumeRole  []result `xml:"AssumeRoleResult"`
+		WebIdentity []result `xml:"AssumeRoleWithWebIdentityResult"`
+	}
 	if err := decodeXML(body, &resp); err != nil {
 		return credentials{}, fmt.Errorf("answer is not XML: %v", errorKind(err))
 	}
