@@ -3,14 +3,12 @@ package main
 // ECR's GetAuthorizationToken, private and public (SPEC §3).
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"strings"
@@ -81,18 +79,19 @@ type authorizationData struct {
 
 // parseAuthorizationData decodes a successful answer: a list of entries
 // from private ECR, a single object from ECR Public (SPEC §3). Errors
-// never quote the body: it holds the token.
+// never quote the body: it holds the token. json.Unmarshal takes exactly
+// one JSON value: data after it is a syntax error.
 func parseAuthorizationData(body []byte, public bool) (registryAuth, error) {
 	var data authorizationData
 	if public {
 		var resp struct{ AuthorizationData *authorizationData }
-		if err := decodeJSON(body, &resp); err != nil || resp.AuthorizationData == nil {
+		if err := json.Unmarshal(body, &resp); err != nil || resp.AuthorizationData == nil {
 			return registryAuth{}, errors.New("answer is not a GetAuthorizationToken response (no authorizationData object)")
 		}
 		data = *resp.AuthorizationData
 	} else {
 		var resp struct{ AuthorizationData []authorizationData }
-		if err := decodeJSON(body, &resp); err != nil || len(resp.AuthorizationData) == 0 {
+		if err := json.Unmarshal(body, &resp); err != nil || len(resp.AuthorizationData) == 0 {
 			return registryAuth{}, errors.New("answer is not a GetAuthorizationToken response (no authorizationData entry)")
 		}
 		data = resp.AuthorizationData[0]
@@ -103,18 +102,6 @@ func parseAuthorizationData(body []byte, public bool) (registryAuth, error) {
 	}
 	expires, err := parseExpiresAt(data.ExpiresAt)
 	return registryAuth{username: user, password: password, expires: expires}, err
-}
-
-// decodeJSON decodes exactly one JSON value from data.
-func decodeJSON(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("data after the JSON value")
-	}
-	return nil
 }
 
 // decodeAuthorizationToken decodes base64 "user:password", splitting at
