@@ -74,48 +74,33 @@ func signRequest(req *http.Request, bodyHash string, creds credentials, region, 
 // S3. The two agree for "/" and for paths of unreserved characters, which is
 // all this program signs.
 func canonicalRequest(req *http.Request, bodyHash string) (creq, signedHeaders string) {
-	method := req.Method
-	if method == "" {
-		method = http.MethodGet // net/http sends an empty Method as GET
-	}
+	method := cmp.Or(req.Method, http.MethodGet) // net/http sends an empty Method as GET
 	headers, signedHeaders := canonicalHeaders(req)
 	// SPEC §4: method, URI, query, headers, blank line, signed headers, body hash.
 	// headers ends in a newline, which makes the blank line.
 	creq = strings.Join([]string{
-		method, canonicalURI(req.URL), canonicalQuery(req.URL.RawQuery),
+		method, cmp.Or(req.URL.EscapedPath(), "/"), canonicalQuery(req.URL.RawQuery),
 		headers, signedHeaders, bodyHash,
 	}, "\n")
 	return creq, signedHeaders
-}
-
-// canonicalURI returns the path part of the canonical request.
-func canonicalURI(u *url.URL) string {
-	if p := u.EscapedPath(); p != "" {
-		return p
-	}
-	return "/"
 }
 
 // canonicalQuery returns the query part of the canonical request: every
 // parameter decoded, then RFC 3986 encoded, sorted by encoded name and then
 // encoded value (so repeated names keep a fixed order).
 func canonicalQuery(raw string) string {
-	var pairs [][2]string
+	var parts []string
 	for part := range strings.SplitSeq(raw, "&") {
 		if part == "" {
 			continue
 		}
+		// NUL, which no encoded byte is, sorts before them all: sorting
+		// name+NUL+value sorts by name, then by value.
 		k, v, _ := strings.Cut(part, "=")
-		pairs = append(pairs, [2]string{uriEncode(queryUnescape(k)), uriEncode(queryUnescape(v))})
+		parts = append(parts, uriEncode(queryUnescape(k))+"\x00"+uriEncode(queryUnescape(v)))
 	}
-	slices.SortFunc(pairs, func(a, b [2]string) int {
-		return cmp.Or(strings.Compare(a[0], b[0]), strings.Compare(a[1], b[1]))
-	})
-	parts := make([]string, len(pairs))
-	for i, p := range pairs {
-		parts[i] = p[0] + "=" + p[1]
-	}
-	return strings.Join(parts, "&")
+	slices.Sort(parts)
+	return strings.ReplaceAll(strings.Join(parts, "&"), "\x00", "=")
 }
 
 // queryUnescape decodes one query component as net/url does ("+" is a
@@ -151,12 +136,8 @@ func isUnreserved(c byte) bool {
 // canonicalHeaders returns the canonical headers block (one "name:value\n"
 // line per header) and the ";"-joined signed header names.
 func canonicalHeaders(req *http.Request) (block, signed string) {
-	host := req.Host
-	if host == "" {
-		host = req.URL.Host
-	}
 	// SPEC §4: host is always signed.
-	values := map[string][]string{"host": {host}}
+	values := map[string][]string{"host": {cmp.Or(req.Host, req.URL.Host)}}
 	// Sorted so that two spellings of one name (set by map assignment rather
 	// than Set/Add) merge in a fixed order.
 	for _, name := range slices.Sorted(maps.Keys(req.Header)) {
