@@ -141,26 +141,18 @@ func newIMDSClient(cfg imdsConfig) *imdsClient {
 // roleCredentials fetches the instance role's credentials (SPEC §6): the role
 // name from the list, then that role's JSON document.
 func (c *imdsClient) roleCredentials(ctx context.Context) (credentials, error) {
-	status, body, err := c.get(ctx, imdsRolesPath)
+	noRole := &imdsUnavailableError{fmt.Sprintf("instance metadata at %s: no IAM role attached to this instance", c.cfg.endpoint)}
+	body, err := c.get(ctx, imdsRolesPath, "role list", noRole)
 	if err != nil {
 		return credentials{}, err
-	}
-	if status == http.StatusNotFound {
-		return credentials{}, &imdsUnavailableError{fmt.Sprintf("instance metadata at %s: no IAM role attached to this instance", c.cfg.endpoint)}
-	}
-	if status != http.StatusOK {
-		return credentials{}, fmt.Errorf("instance metadata role list: HTTP %d", status)
 	}
 	role, err := parseIMDSRoleList(body)
 	if err != nil {
 		return credentials{}, err
 	}
-	status, body, err = c.get(ctx, imdsRolesPath+role)
+	body, err = c.get(ctx, imdsRolesPath+role, fmt.Sprintf("credentials for role %q", role), nil)
 	if err != nil {
 		return credentials{}, err
-	}
-	if status != http.StatusOK {
-		return credentials{}, fmt.Errorf("instance metadata credentials for role %q: HTTP %d", role, status)
 	}
 	return parseIMDSCredentials(body)
 }
@@ -224,12 +216,9 @@ func parseIMDSCredentials(body []byte) (credentials, error) {
 // region fetches the instance's region (SPEC §5: the last place a region is
 // looked for) and accepts only a plausible region name.
 func (c *imdsClient) region(ctx context.Context) (string, error) {
-	status, body, err := c.get(ctx, imdsRegionPath)
+	body, err := c.get(ctx, imdsRegionPath, "region", nil)
 	if err != nil {
 		return "", err
-	}
-	if status != http.StatusOK {
-		return "", fmt.Errorf("instance metadata region: HTTP %d", status)
 	}
 	region := strings.TrimSpace(string(body))
 	if !validRegion(region) {
@@ -238,20 +227,28 @@ func (c *imdsClient) region(ctx context.Context) (string, error) {
 	return region, nil
 }
 
-// get sends an authenticated GET and returns its status and body. A 401 means
-// the token expired (SPEC §6): one fresh token, one more try.
-func (c *imdsClient) get(ctx context.Context, path string) (int, []byte, error) {
+// get sends an authenticated GET and returns the body of a 200 answer. what
+// names the document in errors; notFound, when set, is the error for a 404.
+// A 401 means the token expired (SPEC §6): one fresh token, one more try.
+func (c *imdsClient) get(ctx context.Context, path, what string, notFound error) ([]byte, error) {
 	for _, renew := range []bool{false, true} {
 		token, err := c.sessionToken(ctx, renew)
 		if err != nil {
-			return 0, nil, err
+			return nil, err
 		}
 		status, body, err := c.send(ctx, http.MethodGet, path, imdsTokenHeader, token)
-		if err != nil || status != http.StatusUnauthorized {
-			return status, body, err
+		switch {
+		case err != nil:
+			return nil, err
+		case status == http.StatusOK:
+			return body, nil
+		case status == http.StatusNotFound && notFound != nil:
+			return nil, notFound
+		case status != http.StatusUnauthorized:
+			return nil, fmt.Errorf("instance metadata %s: HTTP %d", what, status)
 		}
 	}
-	return 0, nil, fmt.Errorf("instance metadata GET %s: HTTP 401 even with a fresh token", path)
+	return nil, fmt.Errorf("instance metadata GET %s: HTTP 401 even with a fresh token", path)
 }
 
 // sessionToken returns the held token, fetching one first when there is none
