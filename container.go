@@ -165,14 +165,8 @@ func plainHTTPHostAllowed(host string) bool {
 // Identity agent 169.254.170.23 and fd00:ec2::23.
 func plainHTTPAddrAllowed(addr netip.Addr) bool {
 	addr = addr.Unmap()
-	if addr.Zone() != "" {
-		return false
-	}
-	switch addr.String() {
-	case containerHost, "169.254.170.23", "fd00:ec2::23":
-		return true
-	}
-	return addr.IsLoopback()
+	s := addr.String()
+	return addr.Zone() == "" && (addr.IsLoopback() || s == containerHost || s == "169.254.170.23" || s == "fd00:ec2::23")
 }
 
 // checkPlainHTTPDial is the dialer's last word for plain http: the address
@@ -250,7 +244,9 @@ func fetchContainerCredentials(ctx context.Context, client *http.Client, endpoin
 	}
 }
 
-// containerAttempt is one GET under its own timeout.
+// containerAttempt is one GET under its own timeout. It returns a 2xx
+// body, or the error the answer carries as {"code","message"}
+// (endpointcreds' error shape). A 2xx body never goes into an error.
 func containerAttempt(ctx context.Context, client *http.Client, endpoint, token string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, containerAttemptTimeout)
 	defer cancel()
@@ -267,13 +263,6 @@ func containerAttempt(ctx context.Context, client *http.Client, endpoint, token 
 		return nil, &netError{err}
 	}
 	defer resp.Body.Close()
-	return readContainerResponse(resp)
-}
-
-// readContainerResponse returns a 2xx body, or the error the answer
-// carries as {"code","message"} (endpointcreds' error shape). A 2xx body
-// never goes into an error.
-func readContainerResponse(resp *http.Response) ([]byte, error) {
 	body, err := readBody(resp, maxContainerResponseBytes)
 	if err != nil {
 		return nil, err
