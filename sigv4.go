@@ -50,10 +50,9 @@ func signRequest(req *http.Request, bodyHash string, creds credentials, region, 
 	req.Header.Del("Authorization")
 	req.Header.Set("X-Amz-Date", t.Format(amzDateFormat))
 	// SPEC §4: the session token travels in X-Amz-Security-Token and is signed.
+	req.Header.Del("X-Amz-Security-Token")
 	if creds.SessionToken != "" {
 		req.Header.Set("X-Amz-Security-Token", creds.SessionToken)
-	} else {
-		req.Header.Del("X-Amz-Security-Token")
 	}
 	creq, signed := canonicalRequest(req, bodyHash)
 	scope := credentialScope(t, region, service)
@@ -137,28 +136,21 @@ func isUnreserved(c byte) bool {
 // line per header) and the ";"-joined signed header names.
 func canonicalHeaders(req *http.Request) (block, signed string) {
 	// SPEC §4: host is always signed.
-	values := map[string][]string{"host": {cmp.Or(req.Host, req.URL.Host)}}
+	values := map[string][]string{"host": {canonicalHeaderValue(cmp.Or(req.Host, req.URL.Host))}}
 	// Sorted so that two spellings of one name (set by map assignment rather
 	// than Set/Add) merge in a fixed order.
 	for _, name := range slices.Sorted(maps.Keys(req.Header)) {
-		lower := strings.ToLower(name)
-		if vs := req.Header[name]; len(vs) > 0 && signedHeader(lower) {
-			values[lower] = append(values[lower], vs...)
+		if lower := strings.ToLower(name); signedHeader(lower) {
+			for _, v := range req.Header[name] {
+				values[lower] = append(values[lower], canonicalHeaderValue(v))
+			}
 		}
 	}
 	names := slices.Sorted(maps.Keys(values))
 	var b strings.Builder
 	for _, name := range names {
-		b.WriteString(name)
-		b.WriteByte(':')
 		// SPEC §4: repeated headers are joined with "," in the order given.
-		for i, v := range values[name] {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(canonicalHeaderValue(v))
-		}
-		b.WriteByte('\n')
+		b.WriteString(name + ":" + strings.Join(values[name], ",") + "\n")
 	}
 	return b.String(), strings.Join(names, ";")
 }
