@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -29,13 +30,8 @@ const (
 // version this program speaks. All three have the same request and
 // response shapes.
 func apiVersion(v string) bool {
-	switch v {
-	case "credentialprovider.kubelet.k8s.io/v1alpha1",
-		"credentialprovider.kubelet.k8s.io/v1beta1",
-		"credentialprovider.kubelet.k8s.io/v1":
-		return true
-	}
-	return false
+	version, ok := strings.CutPrefix(v, "credentialprovider.kubelet.k8s.io/")
+	return ok && (version == "v1alpha1" || version == "v1beta1" || version == "v1")
 }
 
 // credentialProviderRequest is what kubelet writes to stdin.

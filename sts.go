@@ -266,10 +266,7 @@ func (sc stsCredentials) credentials(source string) (credentials, error) {
 func parseSTSError(body []byte) (code, message string) {
 	var e struct {
 		XMLName xml.Name `xml:"ErrorResponse"`
-		Error   struct {
-			Code    string `xml:"Code"`
-			Message string `xml:"Message"`
-		} `xml:"Error"`
+		Error   struct{ Code, Message string }
 	}
 	if xml.Unmarshal(body, &e) != nil {
 		return "", ""
