@@ -77,11 +77,7 @@ func assumeRole(ctx context.Context, c *awsClient, endpoint, region string, cred
 	if err := cmp.Or(in.check(true), creds.validate("the role's source")); err != nil {
 		return credentials{}, fmt.Errorf("STS %s: %w", actionAssumeRole, err)
 	}
-	form := in.form(actionAssumeRole)
-	if in.externalID != "" {
-		form.Set("ExternalId", in.externalID)
-	}
-	return callSTS(ctx, c, endpoint, actionAssumeRole, form, &signer{creds: creds, region: region, service: "sts"})
+	return callSTS(ctx, c, endpoint, actionAssumeRole, in.form(actionAssumeRole), &signer{creds: creds, region: region, service: "sts"})
 }
 
 // check validates the parameters before anything is sent, so that STS
@@ -89,25 +85,24 @@ func assumeRole(ctx context.Context, c *awsClient, endpoint, region string, cred
 // ID is not quoted: AWS does not count it a secret, but it is what the
 // role's trust policy checks the caller by, and a log has no need of it.
 func (in assumeRoleInput) check(externalIDAllowed bool) error {
-	if !validRoleARN(in.roleARN) {
-		return fmt.Errorf("invalid role ARN %s: want arn:PARTITION:iam::ACCOUNT:role/NAME with a 12-digit account", shortQuote(in.roleARN))
-	}
-	if !validSessionName(in.sessionName) {
-		return fmt.Errorf("invalid role session name %s: want 2-64 of A-Z, a-z, 0-9 and _+=,.@-", shortQuote(in.sessionName))
-	}
+	d := in.durationSeconds
 	switch {
+	case !validRoleARN(in.roleARN):
+		return fmt.Errorf("invalid role ARN %s: want arn:PARTITION:iam::ACCOUNT:role/NAME with a 12-digit account", shortQuote(in.roleARN))
+	case !validSessionName(in.sessionName):
+		return fmt.Errorf("invalid role session name %s: want 2-64 of A-Z, a-z, 0-9 and _+=,.@-", shortQuote(in.sessionName))
 	case in.externalID != "" && !externalIDAllowed:
 		return errors.New("an external ID is only for AssumeRole")
 	case in.externalID != "" && !validExternalID(in.externalID):
 		return fmt.Errorf("invalid external ID (%d bytes): want 2-1224 of A-Z, a-z, 0-9 and _+=,.@:/-", len(in.externalID))
-	}
-	if d := in.durationSeconds; d != 0 && (d < minDurationSeconds || d > maxDurationSeconds) {
+	case d != 0 && (d < minDurationSeconds || d > maxDurationSeconds):
 		return fmt.Errorf("invalid duration %d seconds: want %d to %d", d, minDurationSeconds, maxDurationSeconds)
 	}
 	return nil
 }
 
-// form returns the fields both actions share.
+// form returns action's form but for the web identity token. check has
+// made sure that only AssumeRole has an external ID.
 func (in assumeRoleInput) form(action string) url.Values {
 	form := url.Values{
 		"Action":          {action},
@@ -117,6 +112,9 @@ func (in assumeRoleInput) form(action string) url.Values {
 	}
 	if in.durationSeconds != 0 {
 		form.Set("DurationSeconds", strconv.Itoa(in.durationSeconds))
+	}
+	if in.externalID != "" {
+		form.Set("ExternalId", in.externalID)
 	}
 	return form
 }
