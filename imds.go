@@ -104,10 +104,9 @@ func parseIMDSEndpoint(raw string) (string, error) {
 		// Not url.Error's text: it repeats the raw value, which may hold a password.
 		return "", errors.New("not a valid URL")
 	}
-	if u.User != nil {
-		return "", errors.New("URL must not carry user information")
-	}
 	switch {
+	case u.User != nil:
+		return "", errors.New("URL must not carry user information")
 	case u.Scheme != "http" && u.Scheme != "https":
 		return "", fmt.Errorf("%q is not an http or https URL", raw)
 	case u.Host == "" || u.Opaque != "":

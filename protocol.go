@@ -154,12 +154,8 @@ func cacheDuration(expires, now time.Time) string {
 	return half.String()
 }
 
-// writeResponse writes resp as exactly one JSON object and a newline.
+// writeResponse writes resp as exactly one JSON object and a newline, in
+// one Write, as json.Encoder does.
 func writeResponse(w io.Writer, resp credentialProviderResponse) error {
-	data, err := json.Marshal(resp)
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(data, '\n'))
-	return err
+	return json.NewEncoder(w).Encode(resp)
 }
