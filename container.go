@@ -232,14 +232,13 @@ func newContainerHTTPClient(plainHTTP bool) *http.Client {
 // that did not answer in 2 seconds will not answer the next time, and the
 // run's deadline is better spent reporting that.
 func fetchContainerCredentials(ctx context.Context, client *http.Client, endpoint, token string) ([]byte, error) {
-	host := endpointHost(endpoint)
 	for attempt := 1; ; attempt++ {
 		body, err := containerAttempt(ctx, client, endpoint, token)
 		if err == nil {
 			return body, nil
 		}
 		if attempt >= containerMaxAttempts || !containerRetryable(err) || !sleep(ctx, backoff(attempt)) {
-			return nil, fmt.Errorf("GET credentials from %s (attempt %d): %w", host, attempt, err)
+			return nil, fmt.Errorf("GET credentials from %s (attempt %d): %w", endpointHost(endpoint), attempt, err)
 		}
 	}
 }

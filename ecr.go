@@ -59,14 +59,13 @@ func getAuthorizationToken(ctx context.Context, c *awsClient, endpoint, region, 
 // explainECRError adds what to check to the errors operators meet most.
 func explainECRError(err error) error {
 	var ae *apiError
-	if !errors.As(err, &ae) {
-		return err
-	}
-	switch ae.code {
-	case "AccessDeniedException":
-		return fmt.Errorf("%w (check that the IAM policy of these credentials allows ecr:GetAuthorizationToken, or ecr-public:GetAuthorizationToken and sts:GetServiceBearerToken for ECR Public)", err)
-	case "UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException":
-		return fmt.Errorf("%w (check the AWS credentials and the node's clock)", err)
+	if errors.As(err, &ae) {
+		switch ae.code {
+		case "AccessDeniedException":
+			return fmt.Errorf("%w (check that the IAM policy of these credentials allows ecr:GetAuthorizationToken, or ecr-public:GetAuthorizationToken and sts:GetServiceBearerToken for ECR Public)", err)
+		case "UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException":
+			return fmt.Errorf("%w (check the AWS credentials and the node's clock)", err)
+		}
 	}
 	return err
 }

@@ -128,8 +128,7 @@ func uriEncode(s string) string {
 
 // isUnreserved reports whether c is an RFC 3986 unreserved character.
 func isUnreserved(c byte) bool {
-	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
-		c == '-' || c == '.' || c == '_' || c == '~'
+	return isAlnum(c) || strings.IndexByte("-._~", c) >= 0
 }
 
 // canonicalHeaders returns the canonical headers block (one "name:value\n"
