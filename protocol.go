@@ -38,11 +38,8 @@ func apiVersion(v string) bool {
 // serviceAccountToken and serviceAccountAnnotations come only from v1
 // kubelets whose provider config has tokenAttributes (KEP-4412).
 type credentialProviderRequest struct {
-	Kind                      string
-	APIVersion                string
-	Image                     string
-	ServiceAccountToken       string
-	ServiceAccountAnnotations map[string]string
+	Kind, APIVersion, Image, ServiceAccountToken string
+	ServiceAccountAnnotations                    map[string]string
 }
 
 // credentialProviderResponse is what kubelet decodes from stdout. kubelet
