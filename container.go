@@ -165,14 +165,8 @@ func plainHTTPHostAllowed(host string) bool {
 // Identity agent 169.254.170.23 and fd00:ec2::23.
 func plainHTTPAddrAllowed(addr netip.Addr) bool {
 	addr = addr.Unmap()
-	if addr.Zone() != "" {
-		return false
-	}
-	switch addr.String() {
-	case containerHost, "169.254.170.23", "fd00:ec2::23":
-		return true
-	}
-	return addr.IsLoopback()
+	s := addr.String()
+	return addr.Zone() == "" && (addr.IsLoopback() || s == containerHost || s == "169.254.170.23" || s == "fd00:ec2::23")
 }
 
 // checkPlainHTTPDial is the dialer's last word for plain http: the address
@@ -238,19 +232,20 @@ func newContainerHTTPClient(plainHTTP bool) *http.Client {
 // that did not answer in 2 seconds will not answer the next time, and the
 // run's deadline is better spent reporting that.
 func fetchContainerCredentials(ctx context.Context, client *http.Client, endpoint, token string) ([]byte, error) {
-	host := endpointHost(endpoint)
 	for attempt := 1; ; attempt++ {
 		body, err := containerAttempt(ctx, client, endpoint, token)
 		if err == nil {
 			return body, nil
 		}
 		if attempt >= containerMaxAttempts || !containerRetryable(err) || !sleep(ctx, backoff(attempt)) {
-			return nil, fmt.Errorf("GET credentials from %s (attempt %d): %w", host, attempt, err)
+			return nil, fmt.Errorf("GET credentials from %s (attempt %d): %w", endpointHost(endpoint), attempt, err)
 		}
 	}
 }
 
-// containerAttempt is one GET under its own timeout.
+// containerAttempt is one GET under its own timeout. It returns a 2xx
+// body, or the error the answer carries as {"code","message"}
+// (endpointcreds' error shape). A 2xx body never goes into an error.
 func containerAttempt(ctx context.Context, client *http.Client, endpoint, token string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, containerAttemptTimeout)
 	defer cancel()
@@ -267,13 +262,6 @@ func containerAttempt(ctx context.Context, client *http.Client, endpoint, token 
 		return nil, &netError{err}
 	}
 	defer resp.Body.Close()
-	return readContainerResponse(resp)
-}
-
-// readContainerResponse returns a 2xx body, or the error the answer
-// carries as {"code","message"} (endpointcreds' error shape). A 2xx body
-// never goes into an error.
-func readContainerResponse(resp *http.Response) ([]byte, error) {
 	body, err := readBody(resp, maxContainerResponseBytes)
 	if err != nil {
 		return nil, err

@@ -3,13 +3,12 @@ package main
 // ECR's GetAuthorizationToken, private and public (SPEC §3).
 
 import (
-	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"strings"
@@ -37,12 +36,9 @@ func getAuthorizationToken(ctx context.Context, c *awsClient, endpoint, region, 
 		target = targetPublic
 	}
 	body, err := c.send(ctx, awsRequest{
-		operation: "ECR GetAuthorizationToken",
-		endpoint:  endpoint,
-		header: http.Header{
-			"Content-Type": {"application/x-amz-json-1.1"},
-			"X-Amz-Target": {target},
-		},
+		operation:   "ECR GetAuthorizationToken",
+		endpoint:    endpoint,
+		header:      http.Header{"Content-Type": {"application/x-amz-json-1.1"}, "X-Amz-Target": {target}},
 		body:        []byte("{}"),
 		sign:        &signer{creds: creds, region: region, service: service},
 		decodeError: parseJSONError,
@@ -51,11 +47,11 @@ func getAuthorizationToken(ctx context.Context, c *awsClient, endpoint, region, 
 		return registryAuth{}, explainECRError(err)
 	}
 	auth, err := parseAuthorizationData(body, public)
+	if err == nil && !auth.expires.IsZero() && !auth.expires.After(c.clock.Now()) {
+		err = fmt.Errorf("the token expired at %s (check the node's clock)", auth.expires.UTC().Format(time.RFC3339))
+	}
 	if err != nil {
 		return registryAuth{}, fmt.Errorf("ECR GetAuthorizationToken at %s: %w", endpointHost(endpoint), err)
-	}
-	if !auth.expires.IsZero() && !auth.expires.After(c.clock.Now()) {
-		return registryAuth{}, fmt.Errorf("ECR GetAuthorizationToken at %s: the token expired at %s (check the node's clock)", endpointHost(endpoint), auth.expires.UTC().Format(time.RFC3339))
 	}
 	return auth, nil
 }
@@ -63,14 +59,13 @@ func getAuthorizationToken(ctx context.Context, c *awsClient, endpoint, region, 
 // explainECRError adds what to check to the errors operators meet most.
 func explainECRError(err error) error {
 	var ae *apiError
-	if !errors.As(err, &ae) {
-		return err
-	}
-	switch ae.code {
-	case "AccessDeniedException":
-		return fmt.Errorf("%w (check that the IAM policy of these credentials allows ecr:GetAuthorizationToken, or ecr-public:GetAuthorizationToken and sts:GetServiceBearerToken for ECR Public)", err)
-	case "UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException":
-		return fmt.Errorf("%w (check the AWS credentials and the node's clock)", err)
+	if errors.As(err, &ae) {
+		switch ae.code {
+		case "AccessDeniedException":
+			return fmt.Errorf("%w (check that the IAM policy of these credentials allows ecr:GetAuthorizationToken, or ecr-public:GetAuthorizationToken and sts:GetServiceBearerToken for ECR Public)", err)
+		case "UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException":
+			return fmt.Errorf("%w (check the AWS credentials and the node's clock)", err)
+		}
 	}
 	return err
 }
@@ -83,18 +78,19 @@ type authorizationData struct {
 
 // parseAuthorizationData decodes a successful answer: a list of entries
 // from private ECR, a single object from ECR Public (SPEC §3). Errors
-// never quote the body: it holds the token.
+// never quote the body: it holds the token. json.Unmarshal takes exactly
+// one JSON value: data after it is a syntax error.
 func parseAuthorizationData(body []byte, public bool) (registryAuth, error) {
 	var data authorizationData
 	if public {
 		var resp struct{ AuthorizationData *authorizationData }
-		if err := decodeJSON(body, &resp); err != nil || resp.AuthorizationData == nil {
+		if err := json.Unmarshal(body, &resp); err != nil || resp.AuthorizationData == nil {
 			return registryAuth{}, errors.New("answer is not a GetAuthorizationToken response (no authorizationData object)")
 		}
 		data = *resp.AuthorizationData
 	} else {
 		var resp struct{ AuthorizationData []authorizationData }
-		if err := decodeJSON(body, &resp); err != nil || len(resp.AuthorizationData) == 0 {
+		if err := json.Unmarshal(body, &resp); err != nil || len(resp.AuthorizationData) == 0 {
 			return registryAuth{}, errors.New("answer is not a GetAuthorizationToken response (no authorizationData entry)")
 		}
 		data = resp.AuthorizationData[0]
@@ -105,18 +101,6 @@ func parseAuthorizationData(body []byte, public bool) (registryAuth, error) {
 	}
 	expires, err := parseExpiresAt(data.ExpiresAt)
 	return registryAuth{username: user, password: password, expires: expires}, err
-}
-
-// decodeJSON decodes exactly one JSON value from data.
-func decodeJSON(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("data after the JSON value")
-	}
-	return nil
 }
 
 // decodeAuthorizationToken decodes base64 "user:password", splitting at
@@ -161,12 +145,5 @@ func parseJSONError(body []byte) (code, message string) {
 	if json.Unmarshal(body, &e) != nil {
 		return "", ""
 	}
-	code, message = e.Type, e.Message
-	if code == "" {
-		code = e.Code
-	}
-	if message == "" {
-		message = e.MessageCaps
-	}
-	return code, message
+	return cmp.Or(e.Type, e.Code), cmp.Or(e.Message, e.MessageCaps)
 }

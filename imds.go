@@ -27,7 +27,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -105,10 +104,9 @@ func parseIMDSEndpoint(raw string) (string, error) {
 		// Not url.Error's text: it repeats the raw value, which may hold a password.
 		return "", errors.New("not a valid URL")
 	}
-	if u.User != nil {
-		return "", errors.New("URL must not carry user information")
-	}
 	switch {
+	case u.User != nil:
+		return "", errors.New("URL must not carry user information")
 	case u.Scheme != "http" && u.Scheme != "https":
 		return "", fmt.Errorf("%q is not an http or https URL", raw)
 	case u.Host == "" || u.Opaque != "":
@@ -122,12 +120,11 @@ func parseIMDSEndpoint(raw string) (string, error) {
 }
 
 // imdsClient talks to one metadata service for one run. It holds the session
-// token so that a second lookup (credentials, then region) reuses it.
+// token so that a second lookup (credentials, then region) reuses it. A run
+// asks one thing at a time, so nothing guards it against concurrent use.
 type imdsClient struct {
-	cfg  imdsConfig
-	http *http.Client
-
-	mu    sync.Mutex
+	cfg   imdsConfig
+	http  *http.Client
 	token string
 }
 
@@ -143,26 +140,18 @@ func newIMDSClient(cfg imdsConfig) *imdsClient {
 // roleCredentials fetches the instance role's credentials (SPEC §6): the role
 // name from the list, then that role's JSON document.
 func (c *imdsClient) roleCredentials(ctx context.Context) (credentials, error) {
-	status, body, err := c.get(ctx, imdsRolesPath)
+	noRole := &imdsUnavailableError{fmt.Sprintf("instance metadata at %s: no IAM role attached to this instance", c.cfg.endpoint)}
+	body, err := c.get(ctx, imdsRolesPath, "role list", noRole)
 	if err != nil {
 		return credentials{}, err
-	}
-	if status == http.StatusNotFound {
-		return credentials{}, &imdsUnavailableError{fmt.Sprintf("instance metadata at %s: no IAM role attached to this instance", c.cfg.endpoint)}
-	}
-	if status != http.StatusOK {
-		return credentials{}, fmt.Errorf("instance metadata role list: HTTP %d", status)
 	}
 	role, err := parseIMDSRoleList(body)
 	if err != nil {
 		return credentials{}, err
 	}
-	status, body, err = c.get(ctx, imdsRolesPath+role)
+	body, err = c.get(ctx, imdsRolesPath+role, fmt.Sprintf("credentials for role %q", role), nil)
 	if err != nil {
 		return credentials{}, err
-	}
-	if status != http.StatusOK {
-		return credentials{}, fmt.Errorf("instance metadata credentials for role %q: HTTP %d", role, status)
 	}
 	return parseIMDSCredentials(body)
 }
@@ -189,25 +178,19 @@ func validIMDSRoleName(role string) bool {
 	return role != "" && len(role) <= 64 && allBytes(role, isIAMNameByte)
 }
 
-// imdsRoleDocument is the JSON the service returns for a role (SPEC §6).
+// parseIMDSCredentials decodes the JSON the service returns for a role
+// (SPEC §6). Its errors name fields and quote Code only, never the body or
+// any other value, since the body holds secrets.
+//
 // LastUpdated and Type are read but not checked: the SDK ignores them too.
 // Unknown fields are allowed, since the service may add some; names match
 // without regard to case, as encoding/json does, which no real answer relies on.
-type imdsRoleDocument struct {
-	Code            string
-	LastUpdated     string
-	Type            string
-	AccessKeyID     string `json:"AccessKeyId"`
-	SecretAccessKey string
-	Token           string
-	Expiration      string
-}
-
-// parseIMDSCredentials decodes a role document. Its errors name fields and
-// quote Code only, never the body or any other value, since the body holds
-// secrets.
 func parseIMDSCredentials(body []byte) (credentials, error) {
-	var doc imdsRoleDocument
+	var doc struct {
+		Code, LastUpdated, Type            string
+		AccessKeyID                        string `json:"AccessKeyId"`
+		SecretAccessKey, Token, Expiration string
+	}
 	if err := json.Unmarshal(body, &doc); err != nil {
 		return credentials{}, errors.New("instance metadata credentials: response is not a JSON object of strings")
 	}
@@ -217,36 +200,24 @@ func parseIMDSCredentials(body []byte) (credentials, error) {
 	}
 	// Role credentials are always temporary, so the token is required too;
 	// all three go into signed headers, so each must be a header-safe word.
-	for _, f := range []struct{ name, value string }{
-		{"AccessKeyId", doc.AccessKeyID},
-		{"SecretAccessKey", doc.SecretAccessKey},
-		{"Token", doc.Token},
-	} {
-		if !imdsHeaderWord(f.value) {
-			return credentials{}, fmt.Errorf("instance metadata credentials: %s is empty or not printable ASCII", f.name)
+	for _, f := range [...][2]string{{"AccessKeyId", doc.AccessKeyID}, {"SecretAccessKey", doc.SecretAccessKey}, {"Token", doc.Token}} {
+		if !imdsHeaderWord(f[1]) {
+			return credentials{}, fmt.Errorf("instance metadata credentials: %s is empty or not printable ASCII", f[0])
 		}
 	}
 	expires, err := time.Parse(time.RFC3339, doc.Expiration)
 	if err != nil {
 		return credentials{}, errors.New("instance metadata credentials: Expiration is not an RFC 3339 time")
 	}
-	return credentials{
-		AccessKeyID:     doc.AccessKeyID,
-		SecretAccessKey: doc.SecretAccessKey,
-		SessionToken:    doc.Token,
-		Expires:         expires,
-	}, nil
+	return credentials{AccessKeyID: doc.AccessKeyID, SecretAccessKey: doc.SecretAccessKey, SessionToken: doc.Token, Expires: expires}, nil
 }
 
 // region fetches the instance's region (SPEC §5: the last place a region is
 // looked for) and accepts only a plausible region name.
 func (c *imdsClient) region(ctx context.Context) (string, error) {
-	status, body, err := c.get(ctx, imdsRegionPath)
+	body, err := c.get(ctx, imdsRegionPath, "region", nil)
 	if err != nil {
 		return "", err
-	}
-	if status != http.StatusOK {
-		return "", fmt.Errorf("instance metadata region: HTTP %d", status)
 	}
 	region := strings.TrimSpace(string(body))
 	if !validRegion(region) {
@@ -255,42 +226,39 @@ func (c *imdsClient) region(ctx context.Context) (string, error) {
 	return region, nil
 }
 
-// get sends an authenticated GET and returns its status and body. A 401 means
-// the token expired (SPEC §6): one fresh token, one more try.
-func (c *imdsClient) get(ctx context.Context, path string) (int, []byte, error) {
-	token, err := c.sessionToken(ctx, false)
-	if err != nil {
-		return 0, nil, err
+// get sends an authenticated GET and returns the body of a 200 answer. what
+// names the document in errors; notFound, when set, is the error for a 404.
+// A 401 means the token expired (SPEC §6): one fresh token, one more try.
+func (c *imdsClient) get(ctx context.Context, path, what string, notFound error) ([]byte, error) {
+	for _, renew := range []bool{false, true} {
+		token, err := c.sessionToken(ctx, renew)
+		if err != nil {
+			return nil, err
+		}
+		status, body, err := c.send(ctx, http.MethodGet, path, imdsTokenHeader, token)
+		switch {
+		case err != nil:
+			return nil, err
+		case status == http.StatusOK:
+			return body, nil
+		case status == http.StatusNotFound && notFound != nil:
+			return nil, notFound
+		case status != http.StatusUnauthorized:
+			return nil, fmt.Errorf("instance metadata %s: HTTP %d", what, status)
+		}
 	}
-	status, body, err := c.send(ctx, http.MethodGet, path, imdsTokenHeader, token)
-	if err != nil || status != http.StatusUnauthorized {
-		return status, body, err
-	}
-	if token, err = c.sessionToken(ctx, true); err != nil {
-		return 0, nil, err
-	}
-	status, body, err = c.send(ctx, http.MethodGet, path, imdsTokenHeader, token)
-	if err == nil && status == http.StatusUnauthorized {
-		return 0, nil, fmt.Errorf("instance metadata GET %s: HTTP 401 even with a fresh token", path)
-	}
-	return status, body, err
+	return nil, fmt.Errorf("instance metadata GET %s: HTTP 401 even with a fresh token", path)
 }
 
 // sessionToken returns the held token, fetching one first when there is none
 // or when renew says the held one was refused.
 func (c *imdsClient) sessionToken(ctx context.Context, renew bool) (string, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.token != "" && !renew {
 		return c.token, nil
 	}
-	c.token = ""
-	token, err := c.fetchIMDSToken(ctx)
-	if err != nil {
-		return "", err
-	}
-	c.token = token
-	return token, nil
+	var err error
+	c.token, err = c.fetchIMDSToken(ctx) // "" on failure: the next call asks again
+	return c.token, err
 }
 
 // fetchIMDSToken asks for a session token (SPEC §6). The PUT carries only the
@@ -327,10 +295,8 @@ func (c *imdsClient) send(ctx context.Context, method, path, header, value strin
 		if err != nil || status < 500 || attempt == imdsAttempts {
 			return status, body, err
 		}
-		select {
-		case <-ctx.Done():
+		if !sleep(ctx, imdsRetryPause) {
 			return 0, nil, fmt.Errorf("instance metadata %s %s: %w", method, path, ctx.Err())
-		case <-time.After(imdsRetryPause):
 		}
 	}
 }
@@ -374,11 +340,4 @@ func (c *imdsClient) transportError(ctx context.Context, err error) error {
 
 // imdsHeaderWord reports whether s is non-empty printable ASCII without
 // spaces, safe to put in a header as it is.
-func imdsHeaderWord(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] <= ' ' || s[i] > '~' {
-			return false
-		}
-	}
-	return s != ""
-}
+func imdsHeaderWord(s string) bool { return s != "" && !strings.ContainsFunc(s, notPrintableASCII) }

@@ -5,6 +5,7 @@ package main
 // forms in which untrusted text may appear in an error.
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -61,14 +62,7 @@ func firstSetVar(getenv func(string) string, names ...string) (name, value strin
 }
 
 // firstSet returns the first non-empty string, or "".
-func firstSet(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
+func firstSet(s ...string) string { return cmp.Or(s...) }
 
 // shortQuote quotes untrusted s for an error, cut so that the quoted form
 // fits in maxQuoted bytes: a huge or escape-heavy input cannot make a huge

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -29,24 +30,16 @@ const (
 // version this program speaks. All three have the same request and
 // response shapes.
 func apiVersion(v string) bool {
-	switch v {
-	case "credentialprovider.kubelet.k8s.io/v1alpha1",
-		"credentialprovider.kubelet.k8s.io/v1beta1",
-		"credentialprovider.kubelet.k8s.io/v1":
-		return true
-	}
-	return false
+	version, ok := strings.CutPrefix(v, "credentialprovider.kubelet.k8s.io/")
+	return ok && (version == "v1alpha1" || version == "v1beta1" || version == "v1")
 }
 
 // credentialProviderRequest is what kubelet writes to stdin.
 // serviceAccountToken and serviceAccountAnnotations come only from v1
 // kubelets whose provider config has tokenAttributes (KEP-4412).
 type credentialProviderRequest struct {
-	Kind                      string
-	APIVersion                string
-	Image                     string
-	ServiceAccountToken       string
-	ServiceAccountAnnotations map[string]string
+	Kind, APIVersion, Image, ServiceAccountToken string
+	ServiceAccountAnnotations                    map[string]string
 }
 
 // credentialProviderResponse is what kubelet decodes from stdout. kubelet
@@ -156,12 +149,8 @@ func cacheDuration(expires, now time.Time) string {
 	return half.String()
 }
 
-// writeResponse writes resp as exactly one JSON object and a newline.
+// writeResponse writes resp as exactly one JSON object and a newline, in
+// one Write, as json.Encoder does.
 func writeResponse(w io.Writer, resp credentialProviderResponse) error {
-	data, err := json.Marshal(resp)
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(data, '\n'))
-	return err
+	return json.NewEncoder(w).Encode(resp)
 }

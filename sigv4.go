@@ -50,10 +50,9 @@ func signRequest(req *http.Request, bodyHash string, creds credentials, region, 
 	req.Header.Del("Authorization")
 	req.Header.Set("X-Amz-Date", t.Format(amzDateFormat))
 	// SPEC §4: the session token travels in X-Amz-Security-Token and is signed.
+	req.Header.Del("X-Amz-Security-Token")
 	if creds.SessionToken != "" {
 		req.Header.Set("X-Amz-Security-Token", creds.SessionToken)
-	} else {
-		req.Header.Del("X-Amz-Security-Token")
 	}
 	creq, signed := canonicalRequest(req, bodyHash)
 	scope := credentialScope(t, region, service)
@@ -74,48 +73,33 @@ func signRequest(req *http.Request, bodyHash string, creds credentials, region, 
 // S3. The two agree for "/" and for paths of unreserved characters, which is
 // all this program signs.
 func canonicalRequest(req *http.Request, bodyHash string) (creq, signedHeaders string) {
-	method := req.Method
-	if method == "" {
-		method = http.MethodGet // net/http sends an empty Method as GET
-	}
+	method := cmp.Or(req.Method, http.MethodGet) // net/http sends an empty Method as GET
 	headers, signedHeaders := canonicalHeaders(req)
 	// SPEC §4: method, URI, query, headers, blank line, signed headers, body hash.
 	// headers ends in a newline, which makes the blank line.
 	creq = strings.Join([]string{
-		method, canonicalURI(req.URL), canonicalQuery(req.URL.RawQuery),
+		method, cmp.Or(req.URL.EscapedPath(), "/"), canonicalQuery(req.URL.RawQuery),
 		headers, signedHeaders, bodyHash,
 	}, "\n")
 	return creq, signedHeaders
-}
-
-// canonicalURI returns the path part of the canonical request.
-func canonicalURI(u *url.URL) string {
-	if p := u.EscapedPath(); p != "" {
-		return p
-	}
-	return "/"
 }
 
 // canonicalQuery returns the query part of the canonical request: every
 // parameter decoded, then RFC 3986 encoded, sorted by encoded name and then
 // encoded value (so repeated names keep a fixed order).
 func canonicalQuery(raw string) string {
-	var pairs [][2]string
+	var parts []string
 	for part := range strings.SplitSeq(raw, "&") {
 		if part == "" {
 			continue
 		}
+		// NUL, which no encoded byte is, sorts before them all: sorting
+		// name+NUL+value sorts by name, then by value.
 		k, v, _ := strings.Cut(part, "=")
-		pairs = append(pairs, [2]string{uriEncode(queryUnescape(k)), uriEncode(queryUnescape(v))})
+		parts = append(parts, uriEncode(queryUnescape(k))+"\x00"+uriEncode(queryUnescape(v)))
 	}
-	slices.SortFunc(pairs, func(a, b [2]string) int {
-		return cmp.Or(strings.Compare(a[0], b[0]), strings.Compare(a[1], b[1]))
-	})
-	parts := make([]string, len(pairs))
-	for i, p := range pairs {
-		parts[i] = p[0] + "=" + p[1]
-	}
-	return strings.Join(parts, "&")
+	slices.Sort(parts)
+	return strings.ReplaceAll(strings.Join(parts, "&"), "\x00", "=")
 }
 
 // queryUnescape decodes one query component as net/url does ("+" is a
@@ -131,58 +115,41 @@ func queryUnescape(s string) string {
 // uriEncode percent-encodes every byte of s except RFC 3986 unreserved
 // characters, with upper-case hex digits, as SigV4 requires.
 func uriEncode(s string) string {
-	const hexDigits = "0123456789ABCDEF"
 	var b strings.Builder
-	b.Grow(len(s))
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if isUnreserved(c) {
+		if c := s[i]; isUnreserved(c) {
 			b.WriteByte(c)
-			continue
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
 		}
-		b.WriteByte('%')
-		b.WriteByte(hexDigits[c>>4])
-		b.WriteByte(hexDigits[c&0xf])
 	}
 	return b.String()
 }
 
 // isUnreserved reports whether c is an RFC 3986 unreserved character.
 func isUnreserved(c byte) bool {
-	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
-		c == '-' || c == '.' || c == '_' || c == '~'
+	return isAlnum(c) || strings.IndexByte("-._~", c) >= 0
 }
 
 // canonicalHeaders returns the canonical headers block (one "name:value\n"
 // line per header) and the ";"-joined signed header names.
 func canonicalHeaders(req *http.Request) (block, signed string) {
-	host := req.Host
-	if host == "" {
-		host = req.URL.Host
-	}
 	// SPEC §4: host is always signed.
-	values := map[string][]string{"host": {host}}
+	values := map[string][]string{"host": {canonicalHeaderValue(cmp.Or(req.Host, req.URL.Host))}}
 	// Sorted so that two spellings of one name (set by map assignment rather
 	// than Set/Add) merge in a fixed order.
 	for _, name := range slices.Sorted(maps.Keys(req.Header)) {
-		lower := strings.ToLower(name)
-		if vs := req.Header[name]; len(vs) > 0 && signedHeader(lower) {
-			values[lower] = append(values[lower], vs...)
+		if lower := strings.ToLower(name); signedHeader(lower) {
+			for _, v := range req.Header[name] {
+				values[lower] = append(values[lower], canonicalHeaderValue(v))
+			}
 		}
 	}
 	names := slices.Sorted(maps.Keys(values))
 	var b strings.Builder
 	for _, name := range names {
-		b.WriteString(name)
-		b.WriteByte(':')
 		// SPEC §4: repeated headers are joined with "," in the order given.
-		for i, v := range values[name] {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(canonicalHeaderValue(v))
-		}
-		b.WriteByte('\n')
+		b.WriteString(name + ":" + strings.Join(values[name], ",") + "\n")
 	}
 	return b.String(), strings.Join(names, ";")
 }
@@ -207,15 +174,7 @@ func canonicalHeaderValue(v string) string {
 	if !strings.Contains(v, "  ") {
 		return v
 	}
-	var b strings.Builder
-	b.Grow(len(v))
-	for i := 0; i < len(v); i++ {
-		if v[i] == ' ' && i > 0 && v[i-1] == ' ' {
-			continue
-		}
-		b.WriteByte(v[i])
-	}
-	return b.String()
+	return strings.Join(strings.FieldsFunc(v, func(r rune) bool { return r == ' ' }), " ")
 }
 
 // stringToSign returns the SigV4 string to sign for a canonical request

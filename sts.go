@@ -6,6 +6,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/xml"
 	"errors"
@@ -62,12 +63,8 @@ type assumeRoleInput struct {
 // account token, say) for the role's credentials. The call is unsigned
 // (SPEC §7): the token is the proof of identity.
 func assumeRoleWithWebIdentity(ctx context.Context, c *awsClient, endpoint string, in assumeRoleInput, token string) (credentials, error) {
-	const op = "STS " + actionWebIdentity
-	if err := in.check(false); err != nil {
-		return credentials{}, fmt.Errorf("%s: %w", op, err)
-	}
-	if err := checkWebIdentityToken(token); err != nil {
-		return credentials{}, fmt.Errorf("%s: %w", op, err)
+	if err := cmp.Or(in.check(false), checkWebIdentityToken(token)); err != nil {
+		return credentials{}, fmt.Errorf("STS %s: %w", actionWebIdentity, err)
 	}
 	form := in.form(actionWebIdentity)
 	form.Set("WebIdentityToken", token)
@@ -77,18 +74,10 @@ func assumeRoleWithWebIdentity(ctx context.Context, c *awsClient, endpoint strin
 // assumeRole assumes in.roleARN with creds, signing for region with
 // service "sts" (SPEC §7).
 func assumeRole(ctx context.Context, c *awsClient, endpoint, region string, creds credentials, in assumeRoleInput) (credentials, error) {
-	const op = "STS " + actionAssumeRole
-	if err := in.check(true); err != nil {
-		return credentials{}, fmt.Errorf("%s: %w", op, err)
+	if err := cmp.Or(in.check(true), creds.validate("the role's source")); err != nil {
+		return credentials{}, fmt.Errorf("STS %s: %w", actionAssumeRole, err)
 	}
-	if err := creds.validate("the role's source"); err != nil {
-		return credentials{}, fmt.Errorf("%s: %w", op, err)
-	}
-	form := in.form(actionAssumeRole)
-	if in.externalID != "" {
-		form.Set("ExternalId", in.externalID)
-	}
-	return callSTS(ctx, c, endpoint, actionAssumeRole, form, &signer{creds: creds, region: region, service: "sts"})
+	return callSTS(ctx, c, endpoint, actionAssumeRole, in.form(actionAssumeRole), &signer{creds: creds, region: region, service: "sts"})
 }
 
 // check validates the parameters before anything is sent, so that STS
@@ -96,25 +85,24 @@ func assumeRole(ctx context.Context, c *awsClient, endpoint, region string, cred
 // ID is not quoted: AWS does not count it a secret, but it is what the
 // role's trust policy checks the caller by, and a log has no need of it.
 func (in assumeRoleInput) check(externalIDAllowed bool) error {
-	if !validRoleARN(in.roleARN) {
-		return fmt.Errorf("invalid role ARN %s: want arn:PARTITION:iam::ACCOUNT:role/NAME with a 12-digit account", shortQuote(in.roleARN))
-	}
-	if !validSessionName(in.sessionName) {
-		return fmt.Errorf("invalid role session name %s: want 2-64 of A-Z, a-z, 0-9 and _+=,.@-", shortQuote(in.sessionName))
-	}
+	d := in.durationSeconds
 	switch {
+	case !validRoleARN(in.roleARN):
+		return fmt.Errorf("invalid role ARN %s: want arn:PARTITION:iam::ACCOUNT:role/NAME with a 12-digit account", shortQuote(in.roleARN))
+	case !validSessionName(in.sessionName):
+		return fmt.Errorf("invalid role session name %s: want 2-64 of A-Z, a-z, 0-9 and _+=,.@-", shortQuote(in.sessionName))
 	case in.externalID != "" && !externalIDAllowed:
 		return errors.New("an external ID is only for AssumeRole")
 	case in.externalID != "" && !validExternalID(in.externalID):
 		return fmt.Errorf("invalid external ID (%d bytes): want 2-1224 of A-Z, a-z, 0-9 and _+=,.@:/-", len(in.externalID))
-	}
-	if d := in.durationSeconds; d != 0 && (d < minDurationSeconds || d > maxDurationSeconds) {
+	case d != 0 && (d < minDurationSeconds || d > maxDurationSeconds):
 		return fmt.Errorf("invalid duration %d seconds: want %d to %d", d, minDurationSeconds, maxDurationSeconds)
 	}
 	return nil
 }
 
-// form returns the fields both actions share.
+// form returns action's form but for the web identity token. check has
+// made sure that only AssumeRole has an external ID.
 func (in assumeRoleInput) form(action string) url.Values {
 	form := url.Values{
 		"Action":          {action},
@@ -124,6 +112,9 @@ func (in assumeRoleInput) form(action string) url.Values {
 	}
 	if in.durationSeconds != 0 {
 		form.Set("DurationSeconds", strconv.Itoa(in.durationSeconds))
+	}
+	if in.externalID != "" {
+		form.Set("ExternalId", in.externalID)
 	}
 	return form
 }
@@ -159,12 +150,11 @@ func callSTS(ctx context.Context, c *awsClient, endpoint, action string, form ur
 		return credentials{}, explainSTSError(err, action)
 	}
 	creds, err := parseSTSCredentials(body, action)
+	if err == nil && !creds.Expires.After(c.clock.Now()) {
+		err = fmt.Errorf("the credentials expired at %s (check the node's clock)", creds.Expires.UTC().Format(time.RFC3339))
+	}
 	if err != nil {
 		return credentials{}, fmt.Errorf("STS %s at %s: %w", action, endpointHost(endpoint), err)
-	}
-	if !creds.Expires.After(c.clock.Now()) {
-		return credentials{}, fmt.Errorf("STS %s at %s: the credentials expired at %s (check the node's clock)",
-			action, endpointHost(endpoint), creds.Expires.UTC().Format(time.RFC3339))
 	}
 	return creds, nil
 }
@@ -172,11 +162,10 @@ func callSTS(ctx context.Context, c *awsClient, endpoint, action string, form ur
 // explainSTSError adds what to check to the errors operators meet most.
 func explainSTSError(err error, action string) error {
 	var ae *apiError
-	if !errors.As(err, &ae) {
-		return err
-	}
-	if hint := stsHint(ae.code, action); hint != "" {
-		return fmt.Errorf("%w (%s)", err, hint)
+	if errors.As(err, &ae) {
+		if hint := stsHint(ae.code, action); hint != "" {
+			return fmt.Errorf("%w (%s)", err, hint)
+		}
 	}
 	return err
 }
@@ -208,34 +197,27 @@ func stsHint(code, action string) string {
 
 // stsCredentials is the Credentials element of both answers.
 type stsCredentials struct {
-	AccessKeyID     string `xml:"AccessKeyId"`
-	SecretAccessKey string `xml:"SecretAccessKey"`
-	SessionToken    string `xml:"SessionToken"`
-	Expiration      string `xml:"Expiration"`
-}
-
-// stsResult is AssumeRoleResult or AssumeRoleWithWebIdentityResult; only
-// the credentials matter here.
-type stsResult struct {
-	Credentials []stsCredentials `xml:"Credentials"`
-}
-
-// stsResponse is either answer. Tags without a namespace match elements
-// in any namespace, so the xmlns STS sets needs no mention here; the
-// root's namespace is checked by hand. The Result elements are slices so
-// that a repeated one is seen and refused, not merged.
-type stsResponse struct {
-	XMLName     xml.Name
-	AssumeRole  []stsResult `xml:"AssumeRoleResult"`
-	WebIdentity []stsResult `xml:"AssumeRoleWithWebIdentityResult"`
+	AccessKeyID                               string `xml:"AccessKeyId"`
+	SecretAccessKey, SessionToken, Expiration string
 }
 
 // parseSTSCredentials decodes the successful answer of action (SPEC §7):
 // {action}Response/{action}Result/Credentials/{AccessKeyId,
 // SecretAccessKey, SessionToken, Expiration}, all four required. Errors
 // never quote the body: it holds the secret.
+//
+// The answer is decoded as either action's. Tags without a namespace match
+// elements in any namespace, so the xmlns STS sets needs no mention here;
+// the root's namespace is checked by hand. The Result elements (of which
+// only the credentials matter) and Credentials are slices so that a
+// repeated one is seen and refused, not merged.
 func parseSTSCredentials(body []byte, action string) (credentials, error) {
-	var resp stsResponse
+	type result struct{ Credentials []stsCredentials }
+	var resp struct {
+		XMLName     xml.Name
+		AssumeRole  []result `xml:"AssumeRoleResult"`
+		WebIdentity []result `xml:"AssumeRoleWithWebIdentityResult"`
+	}
 	if err := decodeXML(body, &resp); err != nil {
 		return credentials{}, fmt.Errorf("answer is not XML: %v", errorKind(err))
 	}
@@ -282,10 +264,7 @@ func (sc stsCredentials) credentials(source string) (credentials, error) {
 func parseSTSError(body []byte) (code, message string) {
 	var e struct {
 		XMLName xml.Name `xml:"ErrorResponse"`
-		Error   struct {
-			Code    string `xml:"Code"`
-			Message string `xml:"Message"`
-		} `xml:"Error"`
+		Error   struct{ Code, Message string }
 	}
 	if xml.Unmarshal(body, &e) != nil {
 		return "", ""
