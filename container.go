@@ -100,7 +100,7 @@ func containerURL(cfg containerConfig) (string, error) {
 func containerRelativeURL(path string) (string, error) {
 	const name = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"
 	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") {
-		return "", fmt.Errorf("invalid %s %s: want a path that starts with a single /", name, shortQuote(path))
+		return "", fmt.Errorf("invalid %s: want a path that starts with a single /", name)
 	}
 	if err := checkURIBytes(name, path); err != nil {
 		return "", err
@@ -108,7 +108,7 @@ func containerRelativeURL(path string) (string, error) {
 	raw := "http://" + containerHost + path
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme != "http" || u.Host != containerHost || u.User != nil {
-		return "", fmt.Errorf("invalid %s %s: not a URL path", name, shortQuote(path))
+		return "", fmt.Errorf("invalid %s: not a URL path", name)
 	}
 	return raw, nil
 }

@@ -108,13 +108,13 @@ func parseIMDSEndpoint(raw string) (string, error) {
 	case u.User != nil:
 		return "", errors.New("URL must not carry user information")
 	case u.Scheme != "http" && u.Scheme != "https":
-		return "", fmt.Errorf("%q is not an http or https URL", raw)
+		return "", errors.New("not an http or https URL")
 	case u.Host == "" || u.Opaque != "":
-		return "", fmt.Errorf("%q has no host", raw)
+		return "", errors.New("no host")
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(raw, "#"):
-		return "", fmt.Errorf("%q must not have a query or fragment", raw)
+		return "", errors.New("a query or fragment is not allowed")
 	case u.Path != "" && u.Path != "/":
-		return "", fmt.Errorf("%q must not have a path", raw)
+		return "", errors.New("a path is not allowed")
 	}
 	return u.Scheme + "://" + u.Host, nil
 }
