@@ -140,11 +140,12 @@ func loadChainConfig(getenv func(string) string) (chainConfig, error) {
 		return cfg, err
 	}
 	cfg.profile, cfg.profileFound = cfg.files.lookup(cfg.profileName)
-	// A named profile that neither file has fails the run before any
-	// source is asked, as LoadDefaultConfig does even with keys in the
-	// environment: a node must not sign as someone other than the
-	// profile the operator named.
-	if profileVar != "" && !cfg.profileFound {
+	// A profile named by AWS_PROFILE that neither file has fails the run
+	// before any source is asked, as LoadDefaultConfig does even with keys
+	// in the environment: a node must not sign as someone other than the
+	// profile the operator named. The SDK ignores a missing
+	// AWS_DEFAULT_PROFILE, and so do we.
+	if profileVar == "AWS_PROFILE" && !cfg.profileFound {
 		return cfg, fmt.Errorf("%s names profile %s, which is in neither %s nor %s", profileVar, shortQuote(cfg.profileName), fileName(cfg.configFile), fileName(cfg.credentialsFile))
 	}
 	cfg.imds, err = loadIMDSConfig(getenv)

@@ -203,6 +203,9 @@ func TestEndToEndCredentialSources(t *testing.T) {
 			config := "[profile app]\n  role_arn = " + stsRoleARN + "\n  credential_source = Ec2InstanceMetadata\n"
 			return w.with("AWS_PROFILE", "app", "AWS_CONFIG_FILE", w.file("config", config))
 		}, []string{"AssumeRole"}},
+		{"missing AWS_DEFAULT_PROFILE is ignored, as in the SDK", imdsCreds, func(w *awsWorld) map[string]string {
+			return w.with("AWS_DEFAULT_PROFILE", "nowhere")
+		}, nil},
 		{"AWS_DEFAULT_PROFILE", stsCreds, func(w *awsWorld) map[string]string {
 			config := "[profile app]\nrole_arn = " + stsRoleARN + "\ncredential_source = Ec2InstanceMetadata\n"
 			return w.with("AWS_DEFAULT_PROFILE", "app", "AWS_CONFIG_FILE", w.file("config", config))
@@ -249,7 +252,7 @@ func TestEndToEndConfiguredProfileFails(t *testing.T) {
 		{"missing profile despite environment keys", "[profile other]\nregion = us-east-1\n",
 			[]string{"AWS_PROFILE", "app", "AWS_ACCESS_KEY_ID", testAccessKey, "AWS_SECRET_ACCESS_KEY", testSecretKey},
 			`AWS_PROFILE names profile "app", which is in neither`},
-		{"missing AWS_DEFAULT_PROFILE", "", []string{"AWS_DEFAULT_PROFILE", "app"}, `AWS_DEFAULT_PROFILE names profile "app"`},
+		{"missing AWS_PROFILE=default", "", []string{"AWS_PROFILE", "default"}, `AWS_PROFILE names profile "default"`},
 		{"credential_source Environment without keys", role + "Environment\n", []string{"AWS_PROFILE", "app"},
 			"credential_source Environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY not set"},
 		{"credential_source EcsContainer without variables", role + "EcsContainer\n", []string{"AWS_PROFILE", "app"},

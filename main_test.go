@@ -247,7 +247,7 @@ func TestEndToEndEndpoints(t *testing.T) {
 		{"123456789012.dkr.ecr.us-east-1.amazonaws.com/app", "AWS_USE_DUALSTACK_ENDPOINT=true", "123456789012.dkr.ecr.us-east-1.amazonaws.com", "ecr.us-east-1.api.aws:443", "us-east-1", targetPrivate},
 		{"123456789012.dkr.ecr.us-east-1.amazonaws.com:443/app", "", "123456789012.dkr.ecr.us-east-1.amazonaws.com:443", "api.ecr.us-east-1.amazonaws.com:443", "us-east-1", targetPrivate},
 		{"public.ecr.aws/team/app", "", "public.ecr.aws", "api.ecr-public.us-east-1.amazonaws.com:443", "us-east-1", targetPublic},
-		{"ecr-public.aws.com/team/app", "", "ecr-public.aws.com", "api.ecr-public.us-east-1.amazonaws.com:443", "us-east-1", targetPublic},
+		{"ecr-public.aws.com/team/app", "", "ecr-public.aws.com", "ecr-public.us-east-1.api.aws:443", "us-east-1", targetPublic},
 		{"registry.example.com/team/app", "AWS_REGION=ap-south-1", "registry.example.com", "api.ecr.ap-south-1.amazonaws.com:443", "ap-south-1", targetPrivate},
 	}
 	for _, tt := range tests {

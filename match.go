@@ -91,8 +91,10 @@ func parseRegistry(image, defaultRegion string) (registry, error) {
 		return privateRegistry(host, h)
 	}
 	// SPEC §2: exactly these two names are ECR Public, whatever the port.
+	// ecr-public.aws.com is ECR Public's dual-stack name, and chooses the
+	// dual-stack API endpoint as dkr-ecr hosts do.
 	if name == "public.ecr.aws" || name == "ecr-public.aws.com" {
-		return registry{host: host, region: "us-east-1", partition: partitionOf("us-east-1"), public: true}, nil
+		return registry{host: host, region: "us-east-1", partition: partitionOf("us-east-1"), public: true, dualStack: name == "ecr-public.aws.com"}, nil
 	}
 	return mirrorRegistry(host, name, defaultRegion)
 }
@@ -294,7 +296,7 @@ func ecrEndpoint(r registry, ec endpointConfig) (endpoint, signingRegion, servic
 		if u := firstSet(ec.ecrPublic, ec.all); u != "" {
 			return u, "us-east-1", "ecr-public"
 		}
-		return publicEndpoint(ec.useFIPS, ec.useDualStack), "us-east-1", "ecr-public"
+		return publicEndpoint(ec.useFIPS, r.dualStack || ec.useDualStack), "us-east-1", "ecr-public"
 	}
 	if u := firstSet(ec.ecr, ec.all); u != "" {
 		return u, r.region, "ecr"

@@ -26,6 +26,9 @@ func TestParseRegistry(t *testing.T) {
 	priv := func(host, region string, p partition, fips, dual bool) registry {
 		return registry{host: host, account: acct, region: region, partition: p, fips: fips, dualStack: dual}
 	}
+	pubDual := func(host string) registry {
+		return registry{host: host, region: "us-east-1", partition: pAWS, public: true, dualStack: true}
+	}
 	pub := func(host string) registry {
 		return registry{host: host, region: "us-east-1", partition: pAWS, public: true}
 	}
@@ -97,7 +100,8 @@ func TestParseRegistry(t *testing.T) {
 
 		// ECR Public: both names, with a port, with https://; the default region does not matter.
 		{"public.ecr.aws/nginx/nginx", "", pub("public.ecr.aws"), "https://api.ecr-public.us-east-1.amazonaws.com"},
-		{"ecr-public.aws.com/team/app", "eu-west-1", pub("ecr-public.aws.com"), "https://api.ecr-public.us-east-1.amazonaws.com"},
+		// ECR Public's dual-stack registry name chooses the dual-stack API.
+		{"ecr-public.aws.com/team/app", "eu-west-1", pubDual("ecr-public.aws.com"), "https://ecr-public.us-east-1.api.aws"},
 		{"public.ecr.aws:443/nginx/nginx:latest", "", pub("public.ecr.aws:443"), "https://api.ecr-public.us-east-1.amazonaws.com"},
 		{"https://public.ecr.aws/nginx", "", pub("public.ecr.aws"), "https://api.ecr-public.us-east-1.amazonaws.com"},
 		{"public.ecr.aws", "", pub("public.ecr.aws"), "https://api.ecr-public.us-east-1.amazonaws.com"},
