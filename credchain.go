@@ -332,7 +332,7 @@ func (ch *chain) profileCredentials(ctx context.Context) (credentials, error) {
 // source_profile chains; seen holds the profiles already on the path, so
 // that a loop is an error instead of endless recursion.
 func (ch *chain) resolveProfile(ctx context.Context, files sharedProfiles, p profile, seen map[string]bool) (credentials, error) {
-	kind, err := profileKind(p)
+	kind, err := profileKind(p, len(seen) > 0)
 	if err != nil {
 		return credentials{}, err
 	}

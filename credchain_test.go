@@ -203,6 +203,20 @@ func TestEndToEndCredentialSources(t *testing.T) {
 			config := "[profile app]\n  role_arn = " + stsRoleARN + "\n  credential_source = Ec2InstanceMetadata\n"
 			return w.with("AWS_PROFILE", "app", "AWS_CONFIG_FILE", w.file("config", config))
 		}, []string{"AssumeRole"}},
+		{"keys in credentials file, role_arn in config file", stsCreds, func(w *awsWorld) map[string]string {
+			creds := fmt.Sprintf("[app]\naws_access_key_id = %s\naws_secret_access_key = %s\n", testAccessKey, testSecretKey)
+			config := "[profile app]\nrole_arn = " + stsRoleARN + "\ncredential_process = /bin/false\n"
+			return w.with("AWS_PROFILE", "app", "AWS_CONFIG_FILE", w.file("config", config), "AWS_SHARED_CREDENTIALS_FILE", w.file("credentials", creds))
+		}, []string{"AssumeRole"}},
+		{"source profile uses its keys and its own role", stsCreds, func(w *awsWorld) map[string]string {
+			config := "[profile dev]\nrole_arn = " + stsRoleARN + "\nsource_profile = base\n[profile base]\nrole_arn = " + stsRoleARN + "\nsource_profile = ops\n" +
+				fmt.Sprintf("aws_access_key_id = %s\naws_secret_access_key = %s\n[profile ops]\ncredential_process = /bin/false\n", testAccessKey, testSecretKey)
+			return w.with("AWS_PROFILE", "dev", "AWS_CONFIG_FILE", w.file("config", config))
+		}, []string{"AssumeRole", "AssumeRole"}},
+		{"keys and mfa_serial without a role need no code", testCreds, func(w *awsWorld) map[string]string {
+			config := fmt.Sprintf("[default]\naws_access_key_id = %s\naws_secret_access_key = %s\nmfa_serial = arn:aws:iam::123456789012:mfa/u\n", testAccessKey, testSecretKey)
+			return w.with("AWS_CONFIG_FILE", w.file("config", config))
+		}, nil},
 		{"missing AWS_DEFAULT_PROFILE is ignored, as in the SDK", imdsCreds, func(w *awsWorld) map[string]string {
 			return w.with("AWS_DEFAULT_PROFILE", "nowhere")
 		}, nil},

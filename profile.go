@@ -30,39 +30,43 @@ func (s sharedProfiles) lookup(name string) (profile, bool) {
 	return lookupProfile(s.config, s.creds, name)
 }
 
-// profileKind says which kind of credentials a profile holds, in the SDK's
-// order (SPEC §5.3), and refuses profiles that are ambiguous or partial:
-// the operator must learn of a mistake rather than get other credentials.
-func profileKind(p profile) (string, error) {
+// profileKind says which kind of credentials a profile holds, in the order
+// of aws-sdk-go-v2's resolveCredsFromProfile: source_profile, static keys,
+// credential_source, web_identity_token_file, SSO, credential_process. A
+// profile reached as another's source_profile (nested) uses its own keys
+// before its own source_profile, as the SDK does. Refused as the SDK
+// refuses them at load: a partial key pair, two of source_profile,
+// credential_source, credential_process and web_identity_token_file, a
+// role source without role_arn, and mfa_serial with a role; and, on
+// purpose, SSO (nobody can log in on a node) and a lone role_arn.
+func profileKind(p profile, nested bool) (string, error) {
 	has := func(k string) bool { return p.get(k) != "" }
 	static := has("aws_access_key_id") || has("aws_secret_access_key")
 	name := shortQuote(p.name)
-	selfSourced := p.get("source_profile") == p.name && static
 	switch {
 	case p.partialKeys || (static && (!has("aws_access_key_id") || !has("aws_secret_access_key"))):
 		return "", fmt.Errorf("profile %s has only one of aws_access_key_id and aws_secret_access_key", name)
-	case has("mfa_serial"):
-		return "", fmt.Errorf("profile %s needs an MFA code (mfa_serial), which a kubelet plugin cannot ask for", name)
-	case countSet(has, "sso_session", "sso_start_url", "sso_account_id", "sso_role_name", "sso_region") > 0:
-		return "", fmt.Errorf("profile %s uses IAM Identity Center (SSO), which needs an interactive login; use a role or static keys on nodes", name)
-	case countSet(has, "source_profile", "credential_source", "web_identity_token_file") > 1:
-		return "", fmt.Errorf("profile %s sets more than one of source_profile, credential_source and web_identity_token_file", name)
-	case (static && !selfSourced || has("credential_process")) && countSet(has, "source_profile", "credential_source", "web_identity_token_file") > 0:
-		return "", fmt.Errorf("profile %s mixes its own static keys or credential_process with another source of credentials", name)
-	case static && has("credential_process"):
-		return "", fmt.Errorf("profile %s sets both static keys and credential_process", name)
+	case countSet(has, "source_profile", "credential_source", "credential_process", "web_identity_token_file") > 1:
+		return "", fmt.Errorf("profile %s sets more than one of source_profile, credential_source, credential_process and web_identity_token_file", name)
+	case has("mfa_serial") && has("role_arn"):
+		return "", fmt.Errorf("profile %s needs an MFA code (mfa_serial) to assume its role, which a kubelet plugin cannot ask for", name)
 	}
 	for _, k := range []string{"source_profile", "credential_source", "web_identity_token_file"} {
-		if has(k) {
-			if !has("role_arn") {
-				return "", fmt.Errorf("profile %s sets %s without role_arn", name, k)
-			}
-			return k, nil
+		if has(k) && !has("role_arn") {
+			return "", fmt.Errorf("profile %s sets %s without role_arn", name, k)
 		}
 	}
 	switch {
+	case has("source_profile") && !(nested && static):
+		return "source_profile", nil
 	case static:
 		return "static", nil
+	case has("credential_source"):
+		return "credential_source", nil
+	case has("web_identity_token_file"):
+		return "web_identity_token_file", nil
+	case countSet(has, "sso_session", "sso_start_url", "sso_account_id", "sso_role_name", "sso_region") > 0:
+		return "", fmt.Errorf("profile %s uses IAM Identity Center (SSO), which needs an interactive login; use a role or static keys on nodes", name)
 	case has("credential_process"):
 		return "credential_process", nil
 	case has("role_arn"):

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -9,46 +10,63 @@ import (
 )
 
 func TestProfileKind(t *testing.T) {
+	const role = "arn:aws:iam::123456789012:role/r"
+	keys := map[string]string{"aws_access_key_id": "A", "aws_secret_access_key": "S"}
+	with := func(base map[string]string, kv ...string) map[string]string {
+		m := maps.Clone(base)
+		if m == nil {
+			m = map[string]string{}
+		}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
 	tests := []struct {
 		name   string
 		values map[string]string
+		nested bool
 		want   string // kind, or an error substring
 	}{
-		{"static", map[string]string{"aws_access_key_id": "A", "aws_secret_access_key": "S"}, "static"},
-		{"static with token", map[string]string{"aws_access_key_id": "A", "aws_secret_access_key": "S", "aws_session_token": "T"}, "static"},
-		{"region only", map[string]string{"region": "us-east-1"}, ""},
-		{"source_profile", map[string]string{"role_arn": "arn:aws:iam::123456789012:role/r", "source_profile": "base"}, "source_profile"},
-		{"self-sourced with keys", map[string]string{"name": "p", "role_arn": "arn:aws:iam::123456789012:role/r", "source_profile": "p", "aws_access_key_id": "A", "aws_secret_access_key": "S"}, "source_profile"},
-		{"credential_source", map[string]string{"role_arn": "arn:aws:iam::123456789012:role/r", "credential_source": "Ec2InstanceMetadata"}, "credential_source"},
-		{"web identity", map[string]string{"role_arn": "arn:aws:iam::123456789012:role/r", "web_identity_token_file": "/t"}, "web_identity_token_file"},
-		{"process", map[string]string{"credential_process": "/bin/creds"}, "credential_process"},
-		{"partial keys", map[string]string{"aws_access_key_id": "A"}, "only one of aws_access_key_id and aws_secret_access_key"},
-		{"secret only", map[string]string{"aws_secret_access_key": "S"}, "only one of"},
-		{"both sources", map[string]string{"role_arn": "arn:aws:iam::123456789012:role/r", "source_profile": "b", "credential_source": "Environment"}, "more than one of"},
-		{"role on other source with own keys", map[string]string{"role_arn": "arn:aws:iam::123456789012:role/r", "source_profile": "b", "aws_access_key_id": "A", "aws_secret_access_key": "S"}, "mixes its own static keys"},
-		{"role on other source with process", map[string]string{"role_arn": "arn:aws:iam::123456789012:role/r", "source_profile": "b", "credential_process": "x"}, "mixes its own static keys or credential_process"},
-		{"role on credential_source with process", map[string]string{"role_arn": "arn:aws:iam::123456789012:role/r", "credential_source": "Environment", "credential_process": "x"}, "mixes"},
-		{"role on own keys", map[string]string{"role_arn": "arn:aws:iam::123456789012:role/r", "aws_access_key_id": "A", "aws_secret_access_key": "S"}, "static"},
-		{"role on process", map[string]string{"role_arn": "arn:aws:iam::123456789012:role/r", "credential_process": "x"}, "credential_process"},
-		{"keys and process", map[string]string{"aws_access_key_id": "A", "aws_secret_access_key": "S", "credential_process": "x"}, "both static keys and credential_process"},
-		{"role alone", map[string]string{"role_arn": "arn:aws:iam::123456789012:role/r"}, "role_arn without credentials"},
-		{"source without role", map[string]string{"source_profile": "b"}, "source_profile without role_arn"},
-		{"mfa", map[string]string{"role_arn": "arn:aws:iam::123456789012:role/r", "source_profile": "b", "mfa_serial": "arn:aws:iam::123456789012:mfa/u"}, "MFA"},
-		{"sso", map[string]string{"sso_session": "corp"}, "IAM Identity Center"},
+		{"static", keys, false, "static"},
+		{"static with token", with(keys, "aws_session_token", "T"), false, "static"},
+		{"region only", with(nil, "region", "us-east-1"), false, ""},
+		{"source_profile", with(nil, "role_arn", role, "source_profile", "base"), false, "source_profile"},
+		{"self-sourced with keys", with(keys, "role_arn", role, "source_profile", "p"), false, "source_profile"},
+		{"credential_source", with(nil, "role_arn", role, "credential_source", "Ec2InstanceMetadata"), false, "credential_source"},
+		{"web identity", with(nil, "role_arn", role, "web_identity_token_file", "/t"), false, "web_identity_token_file"},
+		{"process", with(nil, "credential_process", "/bin/creds"), false, "credential_process"},
+		{"partial keys", with(nil, "aws_access_key_id", "A"), false, "only one of aws_access_key_id and aws_secret_access_key"},
+		{"secret only", with(nil, "aws_secret_access_key", "S"), false, "only one of"},
+		{"both sources", with(nil, "role_arn", role, "source_profile", "b", "credential_source", "Environment"), false, "more than one of"},
+		{"source_profile and process", with(nil, "role_arn", role, "source_profile", "b", "credential_process", "x"), false, "more than one of"},
+		{"credential_source and process", with(nil, "role_arn", role, "credential_source", "Environment", "credential_process", "x"), false, "more than one of"},
+		// The SDK's order decides between static keys and another kind.
+		{"top-level source_profile drops own keys", with(keys, "role_arn", role, "source_profile", "b"), false, "source_profile"},
+		{"nested profile uses own keys first", with(keys, "role_arn", role, "source_profile", "b"), true, "static"},
+		{"keys before credential_source", with(keys, "role_arn", role, "credential_source", "Environment"), false, "static"},
+		{"keys before web identity", with(keys, "role_arn", role, "web_identity_token_file", "/t"), false, "static"},
+		{"keys before process", with(keys, "credential_process", "x"), false, "static"},
+		{"role on own keys", with(keys, "role_arn", role), false, "static"},
+		{"role on process", with(nil, "role_arn", role, "credential_process", "x"), false, "credential_process"},
+		{"role alone", with(nil, "role_arn", role), false, "role_arn without credentials"},
+		{"source without role", with(nil, "source_profile", "b"), false, "source_profile without role_arn"},
+		{"mfa with a role", with(nil, "role_arn", role, "source_profile", "b", "mfa_serial", "arn:aws:iam::123456789012:mfa/u"), false, "MFA"},
+		{"mfa with keys and no role", with(keys, "mfa_serial", "arn:aws:iam::123456789012:mfa/u"), false, "static"},
+		{"sso", with(nil, "sso_session", "corp"), false, "IAM Identity Center"},
+		{"legacy sso", with(nil, "sso_account_id", "123456789012", "sso_role_name", "r", "sso_region", "us-east-1"), false, "IAM Identity Center"},
+		{"sso with keys", with(keys, "sso_session", "corp"), false, "static"},
+		{"sso before process", with(nil, "sso_region", "us-east-1", "credential_process", "x"), false, "IAM Identity Center"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			name := tt.values["name"]
-			if name == "" {
-				name = "p"
-			}
-			kind, err := profileKind(profile{name: name, values: tt.values})
+			kind, err := profileKind(profile{name: "p", values: tt.values}, tt.nested)
 			got := kind
 			if err != nil {
 				got = err.Error()
 			}
 			if (tt.want == "" && got != "") || !strings.Contains(got, tt.want) {
-				t.Errorf("profileKind(%v) = %q, want %q", tt.values, got, tt.want)
+				t.Errorf("profileKind(%v, nested %v) = %q, want %q", tt.values, tt.nested, got, tt.want)
 			}
 		})
 	}
