@@ -148,8 +148,19 @@ func loadChainConfig(getenv func(string) string) (chainConfig, error) {
 	if profileVar == "AWS_PROFILE" && !cfg.profileFound {
 		return cfg, fmt.Errorf("%s names profile %s, which is in neither %s nor %s", profileVar, shortQuote(cfg.profileName), fileName(cfg.configFile), fileName(cfg.credentialsFile))
 	}
-	cfg.imds, err = loadIMDSConfig(getenv)
+	// The metadata endpoint settings may come from the profile too; the
+	// environment wins (SPEC §5, §6).
+	cfg.imds, err = loadIMDSConfig(func(name string) string {
+		return firstSet(getenv(name), cfg.profile.get(imdsProfileKeys[name]))
+	})
 	return cfg, err
+}
+
+// imdsProfileKeys are the profile keys for the metadata service's
+// variables.
+var imdsProfileKeys = map[string]string{
+	"AWS_EC2_METADATA_SERVICE_ENDPOINT":      "ec2_metadata_service_endpoint",
+	"AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE": "ec2_metadata_service_endpoint_mode",
 }
 
 // homeDir is where the SDK looks for .aws: %USERPROFILE% on Windows,
@@ -205,6 +216,18 @@ func (ch *chain) stsRegion(ctx context.Context) (string, error) {
 	return region, nil
 }
 
+// stsTarget is the region and endpoint of an STS call. The chain's own
+// calls get ch.endpoints: as in the SDK, whose credential chain builds its
+// STS clients before AWS_ENDPOINT_URL and endpoint_url are applied, only
+// AWS_ENDPOINT_URL_STS and the services section's sts move them.
+func (ch *chain) stsTarget(ctx context.Context, ec endpointConfig) (region, endpoint string, err error) {
+	if region, err = ch.stsRegion(ctx); err != nil {
+		return "", "", err
+	}
+	endpoint, err = stsEndpoint(region, ec)
+	return region, endpoint, err
+}
+
 // profileRegion is the active profile's region, "" when there is none.
 func (ch *chain) profileRegion() string {
 	return ch.cfg.profile.get("region")
@@ -248,12 +271,13 @@ func (ch *chain) podCredentials(ctx context.Context, roleARN, from, token string
 	if !validRoleARN(roleARN) {
 		return credentials{}, fmt.Errorf("pod role %s from %s is not an IAM role ARN (arn:PARTITION:iam::ACCOUNT:role/NAME)", shortQuote(roleARN), from)
 	}
-	region, err := ch.stsRegion(ctx)
+	// Upstream builds the pods' STS client from the whole configuration,
+	// so AWS_ENDPOINT_URL and a profile's endpoint_url move it too.
+	_, endpoint, err := ch.stsTarget(ctx, ch.endpoints.forPods())
 	if err != nil {
 		return credentials{}, err
 	}
 	in := assumeRoleInput{roleARN: roleARN, sessionName: ch.cfg.webIdentity.sessionName}
-	endpoint := stsEndpoint(region, ch.endpoints)
 	creds, err := ch.call(ctx, "STS AssumeRoleWithWebIdentity for "+roleARN+" at "+endpoint, func(ctx context.Context) (credentials, error) {
 		return assumeRoleWithWebIdentity(ctx, ch.client, endpoint, in, token)
 	})
@@ -296,11 +320,10 @@ func (ch *chain) webIdentity(ctx context.Context, in assumeRoleInput, tokenFile 
 	if err != nil {
 		return credentials{}, fmt.Errorf("web identity token file: %w", err)
 	}
-	region, err := ch.stsRegion(ctx)
+	_, endpoint, err := ch.stsTarget(ctx, ch.endpoints)
 	if err != nil {
 		return credentials{}, err
 	}
-	endpoint := stsEndpoint(region, ch.endpoints)
 	return ch.call(ctx, "STS AssumeRoleWithWebIdentity for "+in.roleARN+" at "+endpoint, func(ctx context.Context) (credentials, error) {
 		return assumeRoleWithWebIdentity(ctx, ch.client, endpoint, in, strings.TrimSpace(string(data)))
 	})
@@ -433,11 +456,10 @@ func (ch *chain) assumeProfileRole(ctx context.Context, p profile, base credenti
 	if err != nil {
 		return credentials{}, err
 	}
-	region, err := ch.stsRegion(ctx)
+	region, endpoint, err := ch.stsTarget(ctx, ch.endpoints)
 	if err != nil {
 		return credentials{}, err
 	}
-	endpoint := stsEndpoint(region, ch.endpoints)
 	return ch.call(ctx, "STS AssumeRole for "+in.roleARN+" at "+endpoint, func(ctx context.Context) (credentials, error) {
 		return assumeRole(ctx, ch.client, endpoint, region, base, in)
 	})

@@ -77,10 +77,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime/debug"
 	"strconv"
@@ -175,7 +177,10 @@ func (in *invocation) login(ctx context.Context, image string, pod podIdentity, 
 	if err != nil {
 		return reg, registryAuth{}, err
 	}
-	endpoint, region, service := ecrEndpoint(reg, in.cfg.endpoints)
+	endpoint, region, service, err := ecrEndpoint(reg, in.cfg.endpoints)
+	if err != nil {
+		return reg, registryAuth{}, err
+	}
 	client, err := in.awsClient()
 	if err != nil {
 		return reg, registryAuth{}, err
@@ -210,83 +215,121 @@ func (in *invocation) findCredentials(ctx context.Context, pod podIdentity, reg 
 	return resolveCredentials(ctx, ch.sources(), trace)
 }
 
-// config is everything the run reads from its environment, read once.
+// config is everything the run reads from its environment and the active
+// profile's settings, read once.
 type config struct {
-	region      string // AWS_REGION, else AWS_DEFAULT_REGION
+	region      string // AWS_REGION, AWS_DEFAULT_REGION, the profile's region
 	endpoints   endpointConfig
-	caBundle    string
+	caBundle    string // AWS_CA_BUNDLE, else the profile's ca_bundle
 	maxAttempts int
 	chain       chainConfig
 	ecrRoleARN  string // AWS_ECR_ROLE_ARN: the pods' role when no annotation names one
 }
 
-// loadConfig reads and validates the environment.
+// loadConfig reads and validates the environment and the active profile,
+// with the SDK's precedence: an environment variable that is set wins over
+// the profile's key (SPEC §5).
 func loadConfig(getenv func(string) string) (config, error) {
+	chain, err := loadChainConfig(getenv)
+	if err != nil {
+		return config{}, err
+	}
+	p := chain.profile
 	cfg := config{
-		region:     firstSet(getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION")),
-		caBundle:   getenv("AWS_CA_BUNDLE"),
+		region:     firstSet(getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION"), p.get("region")),
+		caBundle:   firstSet(getenv("AWS_CA_BUNDLE"), p.get("ca_bundle")),
+		chain:      chain,
 		ecrRoleARN: getenv("AWS_ECR_ROLE_ARN"),
 	}
-	var err error
-	if cfg.chain, err = loadChainConfig(getenv); err != nil {
+	if cfg.endpoints, err = loadEndpointConfig(getenv, chain.files, p); err != nil {
 		return cfg, err
 	}
-	if cfg.endpoints, err = loadEndpointConfig(getenv); err != nil {
-		return cfg, err
+	if v := getenv("AWS_MAX_ATTEMPTS"); v != "" {
+		cfg.maxAttempts, err = parseMaxAttempts("AWS_MAX_ATTEMPTS", v, 10)
+	} else {
+		cfg.maxAttempts, err = parseMaxAttempts("max_attempts of profile "+p.name, p.get("max_attempts"), 0)
 	}
-	cfg.maxAttempts, err = parseMaxAttempts(getenv("AWS_MAX_ATTEMPTS"))
 	return cfg, err
 }
 
-// loadEndpointConfig reads the endpoint switches and overrides.
-func loadEndpointConfig(getenv func(string) string) (endpointConfig, error) {
+// loadEndpointConfig reads the endpoint switches and overrides. For each
+// API: its own variable (AWS_ENDPOINT_URL_ECR, …), then AWS_ENDPOINT_URL,
+// then the profile's services section (unless AWS_ENDPOINT_URL is set,
+// which hides it, as in the SDK), then the profile's endpoint_url; and none
+// of them when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS or
+// ignore_configured_endpoint_urls is true.
+func loadEndpointConfig(getenv func(string) string, files sharedProfiles, p profile) (endpointConfig, error) {
 	var ec endpointConfig
+	var ignore bool
 	var err error
-	if ec.useFIPS, err = parseBool("AWS_USE_FIPS_ENDPOINT", getenv("AWS_USE_FIPS_ENDPOINT")); err != nil {
-		return ec, err
-	}
-	if ec.useDualStack, err = parseBool("AWS_USE_DUALSTACK_ENDPOINT", getenv("AWS_USE_DUALSTACK_ENDPOINT")); err != nil {
-		return ec, err
-	}
-	for _, o := range []struct {
-		name string
-		dst  *string
+	for _, b := range []struct {
+		env, key string
+		dst      *bool
 	}{
-		{"AWS_ENDPOINT_URL_ECR", &ec.ecr},
-		{"AWS_ENDPOINT_URL_ECR_PUBLIC", &ec.ecrPublic},
-		{"AWS_ENDPOINT_URL_STS", &ec.sts},
-		{"AWS_ENDPOINT_URL", &ec.all},
+		{"AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint", &ec.useFIPS},
+		{"AWS_USE_DUALSTACK_ENDPOINT", "use_dualstack_endpoint", &ec.useDualStack},
+		{"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "ignore_configured_endpoint_urls", &ignore},
 	} {
-		if v := getenv(o.name); v != "" {
-			if *o.dst, err = parseEndpointURL(o.name, v); err != nil {
-				return ec, err
-			}
+		if *b.dst, err = boolSetting(getenv, p, b.env, b.key); err != nil || ignore {
+			return ec, err
+		}
+	}
+	general, services := getenv("AWS_ENDPOINT_URL"), files.servicesSection(p.get("services"))
+	for _, o := range []struct {
+		env, service string
+		dst          *string
+	}{
+		{"AWS_ENDPOINT_URL_ECR", "ecr", &ec.ecr},
+		{"AWS_ENDPOINT_URL_ECR_PUBLIC", "ecr_public", &ec.ecrPublic},
+		{"AWS_ENDPOINT_URL_STS", "sts", &ec.sts},
+		{"AWS_ENDPOINT_URL", "", &ec.all},
+	} {
+		name, v := o.env, getenv(o.env)
+		switch {
+		case v != "":
+		case o.service == "":
+			name, v = "endpoint_url of profile "+p.name, p.get("endpoint_url")
+		case general == "":
+			name, v = o.service+" endpoint_url in [services "+p.get("services")+"]", services[o.service+".endpoint_url"]
+		}
+		if v == "" {
+			continue
+		}
+		if *o.dst, err = parseEndpointURL(name, v); err != nil {
+			return ec, err
 		}
 	}
 	return ec, nil
 }
 
-// parseBool reads an SDK boolean: "true" or "false" in any case, or unset.
-func parseBool(name, v string) (bool, error) {
-	switch strings.ToLower(v) {
-	case "", "false":
-		return false, nil
-	case "true":
-		return true, nil
+// boolSetting reads an SDK boolean: the variable, "true" or "false" in any
+// case, anything else an error; else the profile's key, where the SDK takes
+// "true" in any case as true and anything else as false.
+func boolSetting(getenv func(string) string, p profile, env, key string) (bool, error) {
+	switch v := strings.ToLower(getenv(env)); v {
+	case "":
+		return strings.EqualFold(p.get(key), "true"), nil
+	case "true", "false":
+		return v == "true", nil
 	}
-	return false, fmt.Errorf("%s is %s, want true or false", name, shortQuote(v))
+	return false, fmt.Errorf("%s is %s, want true or false", env, shortQuote(getenv(env)))
 }
 
-// parseMaxAttempts reads AWS_MAX_ATTEMPTS, a whole number of at least 1.
-func parseMaxAttempts(v string) (int, error) {
-	if v == "" {
+// parseMaxAttempts reads AWS_MAX_ATTEMPTS (base 10) or a profile's
+// max_attempts (base 0, as the SDK parses it): 0 or unset is the default,
+// 3; a negative number is the SDK's "no limit", which here still ends at
+// the run's deadline.
+func parseMaxAttempts(name, v string, base int) (int, error) {
+	n, err := strconv.ParseInt(cmp.Or(v, "0"), base, 32)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("%s is %s, want a whole number", name, shortQuote(v))
+	case n == 0:
 		return defaultMaxAttempts, nil
+	case n < 0:
+		return math.MaxInt32, nil
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > 100 {
-		return 0, fmt.Errorf("AWS_MAX_ATTEMPTS is %s, want a whole number from 1 to 100", shortQuote(v))
-	}
-	return n, nil
+	return int(n), nil
 }
 
 // awsClient builds the run's client for ECR and STS.

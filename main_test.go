@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -728,7 +729,7 @@ func TestRun(t *testing.T) {
 	}{
 		{"success", staticEnv(url, ca), request("v1beta1", privateImage), []string{"get-credentials"}, 0, `"password":"` + testPassword + `"`},
 		{"no credentials", map[string]string{"AWS_ENDPOINT_URL_ECR": url}, request("v1", privateImage), nil, 1, "no AWS credentials found"},
-		{"bad AWS_MAX_ATTEMPTS", map[string]string{"AWS_MAX_ATTEMPTS": "0"}, request("v1", privateImage), nil, 1, `AWS_MAX_ATTEMPTS is "0"`},
+		{"bad AWS_MAX_ATTEMPTS", map[string]string{"AWS_MAX_ATTEMPTS": "three"}, request("v1", privateImage), nil, 1, `AWS_MAX_ATTEMPTS is "three"`},
 		{"bad endpoint override", map[string]string{"AWS_ENDPOINT_URL_ECR": "ftp://x"}, request("v1", privateImage), nil, 1, "AWS_ENDPOINT_URL_ECR"},
 		{"bad CA bundle", map[string]string{"AWS_CA_BUNDLE": "/nonexistent", "AWS_ACCESS_KEY_ID": testAccessKey, "AWS_SECRET_ACCESS_KEY": testSecretKey}, request("v1", privateImage), nil, 1, "AWS_CA_BUNDLE"},
 		{"version", nil, "", []string{"--version"}, 0, "ecr-credential-provider "},
@@ -770,5 +771,64 @@ func TestEndToEndWatchdog(t *testing.T) {
 	}
 	if stdout.Len() != 0 || !strings.Contains(stderr.String(), "stopped at the run's 20s deadline") || strings.Count(stderr.String(), "\n") != 1 {
 		t.Errorf("stdout %q, stderr %q; want nothing and one line about the deadline", stdout.String(), stderr.String())
+	}
+}
+
+// TestLoadConfigProfileSettings: the active profile's settings, with the
+// environment winning where it is set, as aws-sdk-go-v2's config sources
+// are ordered (LoadOptions, environment, shared config).
+func TestLoadConfigProfileSettings(t *testing.T) {
+	dir := t.TempDir()
+	configFile := filepath.Join(dir, "config")
+	os.WriteFile(configFile, []byte(`[profile node]
+region = eu-west-3
+use_fips_endpoint = TRUE
+use_dualstack_endpoint = yes
+ca_bundle = /etc/ca.pem
+max_attempts = 0x10
+ec2_metadata_service_endpoint = http://imds.example:8080
+endpoint_url = https://general.example
+services = vpce
+[services vpce]
+ecr =
+  endpoint_url = https://ecr.vpce.example
+ecr_public =
+  endpoint_url = https://public.vpce.example
+sts =
+  endpoint_url = https://sts.vpce.example
+[profile ignoring]
+endpoint_url = https://general.example
+ignore_configured_endpoint_urls = true
+`), 0o600)
+	base := map[string]string{"AWS_CONFIG_FILE": configFile, "AWS_PROFILE": "node"}
+	with := func(kv ...string) func(string) string {
+		env := maps.Clone(base)
+		for i := 0; i < len(kv); i += 2 {
+			env[kv[i]] = kv[i+1]
+		}
+		return func(k string) string { return env[k] }
+	}
+	cfg, err := loadConfig(with())
+	want := endpointConfig{useFIPS: true, ecr: "https://ecr.vpce.example", ecrPublic: "https://public.vpce.example", sts: "https://sts.vpce.example", all: "https://general.example"}
+	if err != nil || cfg.region != "eu-west-3" || cfg.caBundle != "/etc/ca.pem" || cfg.maxAttempts != 16 || cfg.endpoints != want || cfg.chain.imds.endpoint != "http://imds.example:8080" {
+		t.Fatalf("loadConfig from the profile = %+v, %v; want region, CA bundle, 16 attempts, %+v and the IMDS endpoint", cfg, err, want)
+	}
+	// The environment wins; AWS_ENDPOINT_URL hides the services section.
+	cfg, err = loadConfig(with("AWS_REGION", "us-west-2", "AWS_USE_FIPS_ENDPOINT", "false", "AWS_CA_BUNDLE", "/env.pem", "AWS_MAX_ATTEMPTS", "5",
+		"AWS_ENDPOINT_URL", "https://env.example", "AWS_ENDPOINT_URL_STS", "https://sts.env.example", "AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:1"))
+	want = endpointConfig{sts: "https://sts.env.example", all: "https://env.example"}
+	if err != nil || cfg.region != "us-west-2" || cfg.caBundle != "/env.pem" || cfg.maxAttempts != 5 || cfg.endpoints != want || cfg.chain.imds.endpoint != "http://127.0.0.1:1" {
+		t.Fatalf("loadConfig with the environment = %+v, %v; want the environment's values and %+v", cfg, err, want)
+	}
+	// Ignoring configured endpoints turns every override off.
+	for _, getenv := range []func(string) string{with("AWS_PROFILE", "ignoring"), with("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true", "AWS_ENDPOINT_URL_ECR", "https://x.example")} {
+		if cfg, err := loadConfig(getenv); err != nil || cfg.endpoints.ecr != "" || cfg.endpoints.all != "" || cfg.endpoints.sts != "" {
+			t.Errorf("loadConfig with configured endpoints ignored = %+v, %v, want no override", cfg.endpoints, err)
+		}
+	}
+	for _, bad := range [][]string{{"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "yes"}, {"AWS_USE_DUALSTACK_ENDPOINT", "1"}, {"AWS_MAX_ATTEMPTS", "0x10"}} {
+		if _, err := loadConfig(with(bad...)); err == nil || !strings.Contains(err.Error(), bad[0]) {
+			t.Errorf("loadConfig(%v) = %v, want an error naming it", bad, err)
+		}
 	}
 }

@@ -267,10 +267,34 @@ func partitionOf(region string) partition {
 	panic("unreachable: the last partition entry matches every region")
 }
 
-// endpointConfig is what the operator set (already validated by the caller).
+// endpointConfig is what the operator set, in the environment or the
+// profile (already validated and resolved by the caller, SPEC §5).
 type endpointConfig struct {
-	useFIPS, useDualStack    bool   // AWS_USE_FIPS_ENDPOINT, AWS_USE_DUALSTACK_ENDPOINT == "true"
-	ecr, ecrPublic, sts, all string // AWS_ENDPOINT_URL_ECR, _ECR_PUBLIC, _STS, AWS_ENDPOINT_URL ("" = unset)
+	useFIPS, useDualStack bool // AWS_USE_FIPS_ENDPOINT, use_fips_endpoint; likewise dual-stack
+	// ecr, ecrPublic and sts are the service's own override:
+	// AWS_ENDPOINT_URL_ECR (…_ECR_PUBLIC, …_STS), else the profile's
+	// services section; all is AWS_ENDPOINT_URL, else the profile's
+	// endpoint_url. "" = unset.
+	ecr, ecrPublic, sts, all string
+}
+
+// forPods is the configuration for calls made with the whole
+// configuration, as upstream's per-pod STS client is: there the general
+// endpoint moves STS too.
+func (ec endpointConfig) forPods() endpointConfig {
+	ec.sts = firstSet(ec.sts, ec.all)
+	return ec
+}
+
+// customEndpoint returns override, refusing it beside FIPS or dual-stack
+// switched on by the operator, as the SDK's endpoint rules do: the operator
+// must choose. (A registry host's own FIPS or dual-stack hint does not count:
+// it only names the default.)
+func customEndpoint(service, override string, ec endpointConfig) (string, error) {
+	if ec.useFIPS || ec.useDualStack {
+		return "", fmt.Errorf("%s: a custom endpoint is set together with FIPS or dual-stack endpoints, which the AWS SDKs do not allow (unset one of them)", service)
+	}
+	return override, nil
 }
 
 // ecrEndpoint returns the URL of the ECR API for r, plus the SigV4 signing
@@ -288,31 +312,33 @@ type endpointConfig struct {
 // rule) ecr-public.us-east-1.api.aws, both
 // api.ecr-public-fips.us-east-1.api.aws.
 //
-// An operator override wins over FIPS and dual-stack: the SDKs refuse that
-// combination, but here the hints may come from the image host, and the
-// operator's endpoint (a VPC endpoint, say) is the explicit choice.
-func ecrEndpoint(r registry, ec endpointConfig) (endpoint, signingRegion, service string) {
+// An operator override wins over the host's FIPS and dual-stack hints;
+// beside FIPS or dual-stack switched on by the operator it is an error, as
+// in the SDKs.
+func ecrEndpoint(r registry, ec endpointConfig) (endpoint, signingRegion, service string, err error) {
 	if r.public {
 		if u := firstSet(ec.ecrPublic, ec.all); u != "" {
-			return u, "us-east-1", "ecr-public"
+			u, err = customEndpoint("ECR Public", u, ec)
+			return u, "us-east-1", "ecr-public", err
 		}
-		return publicEndpoint(ec.useFIPS, r.dualStack || ec.useDualStack), "us-east-1", "ecr-public"
+		return publicEndpoint(ec.useFIPS, r.dualStack || ec.useDualStack), "us-east-1", "ecr-public", nil
 	}
 	if u := firstSet(ec.ecr, ec.all); u != "" {
-		return u, r.region, "ecr"
+		u, err = customEndpoint("ECR", u, ec)
+		return u, r.region, "ecr", err
 	}
 	// SPEC §2: the host's -fips and dkr-ecr…on.aws hints count, as users asked.
 	fips, dual := r.fips || ec.useFIPS, r.dualStack || ec.useDualStack
 	p := r.partition
 	switch {
 	case fips && dual:
-		return "https://ecr-fips." + r.region + "." + p.dualStackSuffix, r.region, "ecr"
+		return "https://ecr-fips." + r.region + "." + p.dualStackSuffix, r.region, "ecr", nil
 	case dual:
-		return "https://ecr." + r.region + "." + p.dualStackSuffix, r.region, "ecr"
+		return "https://ecr." + r.region + "." + p.dualStackSuffix, r.region, "ecr", nil
 	case fips:
-		return "https://api.ecr-fips." + r.region + "." + p.dnsSuffix, r.region, "ecr"
+		return "https://api.ecr-fips." + r.region + "." + p.dnsSuffix, r.region, "ecr", nil
 	}
-	return "https://api.ecr." + r.region + "." + p.dnsSuffix, r.region, "ecr"
+	return "https://api.ecr." + r.region + "." + p.dnsSuffix, r.region, "ecr", nil
 }
 
 // publicEndpoint returns the ECR Public API endpoint; it lives only in
@@ -338,22 +364,24 @@ func publicEndpoint(fips, dual bool) string {
 // whose regional endpoint is already FIPS (sts.{region}.amazonaws.com),
 // dual-stack sts.{region}.{dualStackDnsSuffix}, both
 // sts-fips.{region}.{dualStackDnsSuffix} (us-gov included).
-func stsEndpoint(region string, ec endpointConfig) string {
-	if u := firstSet(ec.sts, ec.all); u != "" {
-		return u
+//
+// Only ec.sts overrides it (see chain.stsTarget and forPods).
+func stsEndpoint(region string, ec endpointConfig) (string, error) {
+	if ec.sts != "" {
+		return customEndpoint("STS", ec.sts, ec)
 	}
 	p := partitionOf(region)
 	switch {
 	case ec.useFIPS && ec.useDualStack:
-		return "https://sts-fips." + region + "." + p.dualStackSuffix
+		return "https://sts-fips." + region + "." + p.dualStackSuffix, nil
 	case ec.useDualStack:
-		return "https://sts." + region + "." + p.dualStackSuffix
+		return "https://sts." + region + "." + p.dualStackSuffix, nil
 	case ec.useFIPS && p.name == "aws-us-gov":
-		return "https://sts." + region + "." + p.dnsSuffix
+		return "https://sts." + region + "." + p.dnsSuffix, nil
 	case ec.useFIPS:
-		return "https://sts-fips." + region + "." + p.dnsSuffix
+		return "https://sts-fips." + region + "." + p.dnsSuffix, nil
 	}
-	return "https://sts." + region + "." + p.dnsSuffix
+	return "https://sts." + region + "." + p.dnsSuffix, nil
 }
 
 // parseEndpointURL validates an operator endpoint override: an absolute

@@ -124,7 +124,7 @@ func TestParseRegistry(t *testing.T) {
 			if err != nil || got != tt.want {
 				t.Fatalf("parseRegistry(%q, %q) = %+v, %v, want %+v", tt.image, tt.region, got, err, tt.want)
 			}
-			if ep, _, _ := ecrEndpoint(got, endpointConfig{}); ep != tt.endpoint {
+			if ep, _, _, _ := ecrEndpoint(got, endpointConfig{}); ep != tt.endpoint {
 				t.Errorf("ecrEndpoint(parseRegistry(%q)) = %q, want %q", tt.image, ep, tt.endpoint)
 			}
 		})
@@ -262,7 +262,7 @@ func TestParseRegistryHostile(t *testing.T) {
 			if err != nil || !got.mirror {
 				t.Fatalf("parseRegistry(%.80q, %q) = %+v, %v, want a mirror", tt.image, tt.region, got, err)
 			}
-			if ep, _, _ := ecrEndpoint(got, endpointConfig{}); ep != tt.endpoint {
+			if ep, _, _, _ := ecrEndpoint(got, endpointConfig{}); ep != tt.endpoint {
 				t.Errorf("ecrEndpoint(parseRegistry(%q)) = %q, want %q", tt.image, ep, tt.endpoint)
 			}
 		})
@@ -331,7 +331,7 @@ func TestEcrEndpoint(t *testing.T) {
 		{"mirror", mirror, endpointConfig{}, "https://api.ecr.eu-west-1.amazonaws.com", "eu-west-1", "ecr"},
 		{"mirror+both", mirror, both, "https://ecr-fips.eu-west-1.api.aws", "eu-west-1", "ecr"},
 		{"ECR override", plain, endpointConfig{ecr: vpce}, vpce, "us-east-1", "ecr"},
-		{"ECR override beats FIPS host", fipsHost, endpointConfig{ecr: vpce, useFIPS: true}, vpce, "us-east-1", "ecr"},
+		{"ECR override beats FIPS host", fipsHost, endpointConfig{ecr: vpce}, vpce, "us-east-1", "ecr"},
 		{"global override", cn, endpointConfig{all: local}, local, "cn-north-1", "ecr"},
 		{"ECR override beats global", plain, endpointConfig{ecr: vpce, all: local}, vpce, "us-east-1", "ecr"},
 		{"public override ignored for private", plain, endpointConfig{ecrPublic: local}, "https://api.ecr.us-east-1.amazonaws.com", "us-east-1", "ecr"},
@@ -348,7 +348,10 @@ func TestEcrEndpoint(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ep, region, service := ecrEndpoint(tt.r, tt.ec)
+			ep, region, service, err := ecrEndpoint(tt.r, tt.ec)
+			if err != nil {
+				t.Fatalf("ecrEndpoint(%+v, %+v): %v", tt.r, tt.ec, err)
+			}
 			if ep != tt.endpoint || region != tt.region || service != tt.service {
 				t.Errorf("ecrEndpoint(%+v, %+v) = %q, %q, %q, want %q, %q, %q",
 					tt.r, tt.ec, ep, region, service, tt.endpoint, tt.region, tt.service)
@@ -384,14 +387,27 @@ func TestStsEndpoint(t *testing.T) {
 		{"us-isof-south-1", dual, "https://sts.us-isof-south-1.api.aws.hci.ic.gov"},
 		{"eusc-de-east-1", endpointConfig{}, "https://sts.eusc-de-east-1.amazonaws.eu"},
 		{"us-east-1", endpointConfig{sts: local}, local},
-		{"us-east-1", endpointConfig{all: local}, local},
-		{"us-east-1", endpointConfig{sts: local, all: "https://example.com"}, local},
+		// The chain's STS calls ignore AWS_ENDPOINT_URL, as the SDK's
+		// credential chain does; per-pod calls (forPods) take it.
+		{"us-east-1", endpointConfig{all: local}, "https://sts.us-east-1.amazonaws.com"},
+		{"us-east-1", endpointConfig{all: local}.forPods(), local},
+		{"us-east-1", endpointConfig{sts: local, all: "https://example.com"}.forPods(), local},
 		{"us-east-1", endpointConfig{ecr: local, ecrPublic: local}, "https://sts.us-east-1.amazonaws.com"},
 	}
 	for _, tt := range tests {
-		if got := stsEndpoint(tt.region, tt.ec); got != tt.want {
-			t.Errorf("stsEndpoint(%q, %+v) = %q, want %q", tt.region, tt.ec, got, tt.want)
+		if got, err := stsEndpoint(tt.region, tt.ec); err != nil || got != tt.want {
+			t.Errorf("stsEndpoint(%q, %+v) = %q, %v, want %q", tt.region, tt.ec, got, err, tt.want)
 		}
+	}
+	// A custom endpoint beside FIPS or dual-stack switched on by the
+	// operator is refused, as the SDKs' endpoint rules refuse it.
+	for _, ec := range []endpointConfig{{sts: local, useFIPS: true}, {sts: local, useDualStack: true}} {
+		if got, err := stsEndpoint("us-east-1", ec); err == nil {
+			t.Errorf("stsEndpoint(%+v) = %q, want an error", ec, got)
+		}
+	}
+	if _, _, _, err := ecrEndpoint(registry{host: "h", region: "us-east-1", partition: partitionOf("us-east-1")}, endpointConfig{ecr: local, useFIPS: true}); err == nil {
+		t.Error("ecrEndpoint with an override and AWS_USE_FIPS_ENDPOINT: no error")
 	}
 }
 
@@ -569,7 +585,7 @@ func checkParsed(t *testing.T, image, region string, r registry) {
 		t.Fatalf("parseRegistry(%q) = %+v, %v, want %+v as for %q", r.host, again, err, r, image)
 	}
 	for _, ec := range []endpointConfig{{}, {useFIPS: true}, {useDualStack: true}, {useFIPS: true, useDualStack: true}} {
-		ep, _, _ := ecrEndpoint(r, ec)
+		ep, _, _, _ := ecrEndpoint(r, ec)
 		h, ok := strings.CutPrefix(ep, "https://")
 		if !ok || strings.Trim(h, "abcdefghijklmnopqrstuvwxyz0123456789.-") != "" ||
 			!strings.HasSuffix(h, "."+r.partition.dnsSuffix) && !strings.HasSuffix(h, "."+r.partition.dualStackSuffix) {

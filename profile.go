@@ -75,6 +75,19 @@ func profileKind(p profile, nested bool) (string, error) {
 	return "", nil
 }
 
+// servicesSection is the `[services NAME]` section that a profile's
+// services key names, in either file (SPEC §5); nil when there is none.
+// Its keys are "service.endpoint_url" (parseINI's sub-properties).
+func (s sharedProfiles) servicesSection(name string) map[string]string {
+	if name == "" {
+		return nil
+	}
+	if sec, ok := s.config["services "+name]; ok {
+		return sec
+	}
+	return s.creds["services "+name]
+}
+
 // countSet counts the keys that are set.
 func countSet(has func(string) bool, keys ...string) int {
 	n := 0
