@@ -198,17 +198,20 @@ func (in *invocation) login(ctx context.Context, image string, pod podIdentity, 
 // named for it (KEP-4412), else the node's default chain, as upstream does
 // for pods without a role.
 func (in *invocation) findCredentials(ctx context.Context, pod podIdentity, reg registry, client *awsClient, trace *chainTrace) (credentials, error) {
-	// STS endpoints follow AWS_USE_FIPS_ENDPOINT and
-	// AWS_USE_DUALSTACK_ENDPOINT only, as in the SDKs: a registry host's
-	// FIPS or dual-stack hint chooses the ECR endpoint, and STS has no
-	// FIPS or dual-stack name in every region that ECR has one.
+	// STS endpoints follow the operator's FIPS and dual-stack switches
+	// only, as in the SDKs: a registry host's FIPS or dual-stack hint
+	// chooses the ECR endpoint, and STS has no FIPS or dual-stack name in
+	// every region that ECR has one.
 	ch := &chain{cfg: in.cfg.chain, client: client, imds: newIMDSClient(in.cfg.chain.imds), endpoints: in.cfg.endpoints, stderr: in.stderr, trace: trace}
-	if !reg.public {
-		ch.regions = append(ch.regions, reg.region)
-	}
-	ch.regions = append(ch.regions, in.cfg.region)
+	// The chain's STS calls use the registry's region, us-east-1 for ECR
+	// Public, as upstream's WithRegion makes the SDK do; a pod's role for
+	// ECR Public uses the configured region (upstream: "Missing Region").
+	ch.regions = []string{reg.region}
 	if pod.token != "" {
 		if arn, from := podRoleARN(pod.annotations, in.cfg.ecrRoleARN); arn != "" {
+			if reg.public {
+				ch.regions = []string{in.cfg.region}
+			}
 			return ch.podCredentials(ctx, arn, from, pod.token)
 		}
 	}
