@@ -12,11 +12,16 @@
 // Usage:
 //
 //	ecr-credential-provider [get-credentials]
+//	ecr-credential-provider get-login-password IMAGE|HOST
+//	ecr-credential-provider docker-credential-helper ACTION
+//	docker-credential-ecr-login ACTION     (a symlink or copy)
 //	ecr-credential-provider --version
 //	ecr-credential-provider --help
 //
 // The word get-credentials, which kubelet configs commonly pass in args,
-// is accepted and ignored.
+// is accepted and ignored. get-login-password and the docker credential
+// helper serve pulls that bypass kubelet (see helper.go); the helper's
+// failures follow its protocol: one line on stdout, exit 1.
 //
 // Credentials come from the AWS SDKs' default chain, first match wins:
 // the environment; web identity (IRSA); the shared profile (static keys,
@@ -82,6 +87,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -98,7 +104,26 @@ const runTimeout = 20 * time.Second
 const defaultMaxAttempts = 3
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv, time.Now))
+	argv0, args := "", os.Args
+	if len(args) > 0 {
+		argv0, args = args[0], args[1:]
+	}
+	os.Exit(dispatch(argv0, args, os.Stdin, os.Stdout, os.Stderr, os.Getenv, time.Now))
+}
+
+// dispatch picks the mode: the credential helper by the program's name (a
+// symlink or copy named docker-credential-ecr-login) or first argument,
+// get-login-password by the first argument, else kubelet's provider.
+func dispatch(argv0 string, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string, now func() time.Time) int {
+	switch {
+	case filepath.Base(argv0) == helperName:
+		return runCredentialHelper(args, stdin, stdout, stderr, getenv, now)
+	case len(args) > 0 && args[0] == "docker-credential-helper":
+		return runCredentialHelper(args[1:], stdin, stdout, stderr, getenv, now)
+	case len(args) > 0 && args[0] == "get-login-password":
+		return runGetLoginPassword(args[1:], stdout, stderr, getenv, now)
+	}
+	return run(args, stdin, stdout, stderr, getenv, now)
 }
 
 // run is the whole program; it returns the exit code.
@@ -293,6 +318,8 @@ func parseArgs(args []string, stdout, stderr io.Writer) (code int, done bool) {
 }
 
 const usage = `usage: ecr-credential-provider [get-credentials]
+       ecr-credential-provider get-login-password IMAGE|HOST
+       ecr-credential-provider docker-credential-helper get|list|store|erase|version
        ecr-credential-provider --version
 
 kubelet runs this program as an image credential provider: it reads a
