@@ -117,7 +117,7 @@ func TestDispatch(t *testing.T) {
 		{"ecr-credential-provider", []string{"get-login-password"}, 2, ""},
 		{"ecr-credential-provider", []string{"--version"}, 0, "ecr-credential-provider "},
 		{helperName + "-other", []string{"list"}, 2, ""}, // not the helper's name: kubelet's usage error
-		{"", nil, 1, ""},                                 // no argv at all: kubelet's path, empty stdin
+		{"", nil, 1, ""}, // no argv at all: kubelet's path, empty stdin
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
