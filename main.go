@@ -12,11 +12,16 @@
 // Usage:
 //
 //	ecr-credential-provider [get-credentials]
+//	ecr-credential-provider get-login-password IMAGE|HOST
+//	ecr-credential-provider docker-credential-helper ACTION
+//	docker-credential-ecr-login ACTION     (a symlink or copy)
 //	ecr-credential-provider --version
 //	ecr-credential-provider --help
 //
 // The word get-credentials, which kubelet configs commonly pass in args,
-// is accepted and ignored.
+// is accepted and ignored. get-login-password and the docker credential
+// helper serve pulls that bypass kubelet (see helper.go); the helper's
+// failures follow its protocol: one line on stdout, exit 1.
 //
 // Credentials come from the AWS SDKs' default chain, first match wins:
 // the environment; web identity (IRSA); the shared profile (static keys,
@@ -84,6 +89,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -96,6 +102,10 @@ var version string
 const defaultMaxAttempts = 3
 
 func main() {
+	argv0, args := "", os.Args
+	if len(args) > 0 {
+		argv0, args = args[0], args[1:]
+	}
 	// The deadline is absolute: a read that never ends (a stdin never
 	// closed, a FIFO or hung mount as a file) cannot be interrupted by the
 	// run's context, so a watchdog ends the process at the deadline.
@@ -103,11 +113,25 @@ func main() {
 		fmt.Fprintf(os.Stderr, "ecr-credential-provider: stopped at the run's %v deadline: a read from stdin, a file or the network never ended\n", runTimeout)
 		os.Exit(1)
 	})
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv, time.Now))
+	os.Exit(dispatch(argv0, args, os.Stdin, os.Stdout, os.Stderr, os.Getenv, time.Now))
 }
 
-// run is the whole program; it returns the exit code. The first argument
-// chooses an operator mode; anything else is the kubelet path.
+// dispatch picks the mode: the credential helper by the program's name (a
+// symlink or copy named docker-credential-ecr-login) or first argument,
+// get-login-password by the first argument, else kubelet's provider.
+func dispatch(argv0 string, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string, now func() time.Time) int {
+	switch {
+	case strings.TrimSuffix(filepath.Base(argv0), ".exe") == helperName:
+		return runCredentialHelper(args, stdin, stdout, stderr, getenv, now)
+	case len(args) > 0 && args[0] == "docker-credential-helper":
+		return runCredentialHelper(args[1:], stdin, stdout, stderr, getenv, now)
+	case len(args) > 0 && args[0] == "get-login-password":
+		return runGetLoginPassword(args[1:], stdout, stderr, getenv, now)
+	}
+	return run(args, stdin, stdout, stderr, getenv, now)
+}
+
+// run is the kubelet path; it returns the exit code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string, now func() time.Time) int {
 	if code, done := parseArgs(args, stdout, stderr); done {
 		return code
@@ -373,6 +397,8 @@ func parseArgs(args []string, stdout, stderr io.Writer) (code int, done bool) {
 }
 
 const usage = `usage: ecr-credential-provider [get-credentials]
+       ecr-credential-provider get-login-password IMAGE|HOST
+       ecr-credential-provider docker-credential-helper get|list|store|erase|version
        ecr-credential-provider --version
 
 kubelet runs this program as an image credential provider: it reads a
