@@ -78,10 +78,12 @@ package main
 
 import (
 	"context"
+	"crypto/fips140"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -303,15 +305,31 @@ configuration and the environment variables it reads.
 Exit codes: 0 success, 1 failure (reason on stderr), 2 usage error.
 `
 
-// buildVersion is the stamped version, else the module's.
+// buildVersion is the stamped version (else the module's), the Go release,
+// and the FIPS 140-3 module and mode the binary runs in (SPEC §10): the
+// GOFIPS140 build setting names the frozen module exactly, with its
+// snapshot suffix; crypto/fips140 knows the mode GODEBUG left it in.
 func buildVersion() string {
-	if version != "" {
-		return version
+	v, module := version, ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		v = firstSet(v, bi.Main.Version)
+		for _, s := range bi.Settings {
+			if s.Key == "GOFIPS140" {
+				module = ", FIPS 140-3 module " + s.Value
+			}
+		}
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
+	mode := "off"
+	switch {
+	case fips140.Enforced():
+		mode = "only"
+	case fips140.Enabled():
+		mode = "on"
 	}
-	return "unknown"
+	if module == "" && mode != "off" {
+		module = ", FIPS 140-3 module " + fips140.Version()
+	}
+	return fmt.Sprintf("%s (%s%s, fips140=%s)", firstSet(v, "unknown"), runtime.Version(), module, mode)
 }
 
 // oneLine keeps an error message on one stderr line.
