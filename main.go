@@ -306,30 +306,27 @@ Exit codes: 0 success, 1 failure (reason on stderr), 2 usage error.
 `
 
 // buildVersion is the stamped version (else the module's), the Go release,
-// and the FIPS 140-3 module and mode the binary runs in (SPEC §10): the
-// GOFIPS140 build setting names the frozen module exactly, with its
-// snapshot suffix; crypto/fips140 knows the mode GODEBUG left it in.
+// and the FIPS 140-3 module and mode the binary runs in (SPEC §10): a
+// GOFIPS140 build setting names the frozen module exactly, snapshot
+// included; crypto/fips140 knows the mode GODEBUG left it in.
 func buildVersion() string {
-	v, module := version, ""
+	v, module := version, fips140.Version()
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		v = firstSet(v, bi.Main.Version)
 		for _, s := range bi.Settings {
 			if s.Key == "GOFIPS140" {
-				module = ", FIPS 140-3 module " + s.Value
+				module = s.Value
 			}
 		}
 	}
 	mode := "off"
-	switch {
-	case fips140.Enforced():
-		mode = "only"
-	case fips140.Enabled():
+	if fips140.Enabled() {
 		mode = "on"
 	}
-	if module == "" && mode != "off" {
-		module = ", FIPS 140-3 module " + fips140.Version()
+	if fips140.Enforced() {
+		mode = "only"
 	}
-	return fmt.Sprintf("%s (%s%s, fips140=%s)", firstSet(v, "unknown"), runtime.Version(), module, mode)
+	return fmt.Sprintf("%s (%s, FIPS 140-3 module %s, fips140=%s)", firstSet(v, "unknown"), runtime.Version(), module, mode)
 }
 
 // oneLine keeps an error message on one stderr line.
