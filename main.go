@@ -84,12 +84,14 @@ package main
 import (
 	"cmp"
 	"context"
+	"crypto/fips140"
 	"flag"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -409,13 +411,26 @@ configuration and the environment variables it reads.
 Exit codes: 0 success, 1 failure (reason on stderr), 2 usage error.
 `
 
-// buildVersion is the stamped version, else the module's.
+// buildVersion is the stamped version (else the module's), the Go release,
+// and the FIPS 140-3 module and mode the binary runs in (SPEC §10): a
+// GOFIPS140 build setting names the frozen module exactly, snapshot
+// included; crypto/fips140 knows the mode GODEBUG left it in.
 func buildVersion() string {
-	if version != "" {
-		return version
+	v, module := version, fips140.Version()
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		v = firstSet(v, bi.Main.Version)
+		for _, s := range bi.Settings {
+			if s.Key == "GOFIPS140" {
+				module = s.Value
+			}
+		}
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
+	mode := "off"
+	if fips140.Enabled() {
+		mode = "on"
 	}
-	return "unknown"
+	if fips140.Enforced() {
+		mode = "only"
+	}
+	return fmt.Sprintf("%s (%s, FIPS 140-3 module %s, fips140=%s)", firstSet(v, "unknown"), runtime.Version(), module, mode)
 }

@@ -6,9 +6,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
 	"maps"
 	"net"
 	"net/http"
@@ -830,5 +832,31 @@ ignore_configured_endpoint_urls = true
 		if _, err := loadConfig(with(bad...)); err == nil || !strings.Contains(err.Error(), bad[0]) {
 			t.Errorf("loadConfig(%v) = %v, want an error naming it", bad, err)
 		}
+	}
+}
+
+// TestEndToEndTLSFollowsFIPSMode runs the binary against an ECR that
+// speaks only TLS 1.2 with ChaCha20-Poly1305, which FIPS 140-3 does not
+// approve. A standard build pulls; a binary in FIPS 140-3 mode (a -fips
+// release build, or `make fips-test`'s fips140=only run) must refuse the
+// handshake before sending anything (SPEC §10).
+func TestEndToEndTLSFollowsFIPSMode(t *testing.T) {
+	fake := newFakeECR(t)
+	srv := httptest.NewUnstartedServer(fake)
+	srv.TLS = &tls.Config{MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256}}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	_, ca := tlsFake(t, srv.Config.Handler) // the same certificate as srv
+	fips := !strings.HasSuffix(runBinary(t, nil, "", "--version").stdout, "fips140=off)\n")
+	r := runBinary(t, staticEnv(srv.URL, ca), request("v1", "123456789012.dkr.ecr.us-east-1.amazonaws.com/app"))
+	switch {
+	case fips:
+		assertFailed(t, r, "handshake failure")
+		if len(fake.Calls()) != 0 {
+			t.Errorf("FIPS 140-3 mode: a request reached a server that negotiates only non-approved TLS")
+		}
+	case r.code != 0:
+		t.Errorf("exit %d, stderr %q; want success with ChaCha20-Poly1305 outside FIPS 140-3 mode", r.code, r.stderr)
 	}
 }
