@@ -105,13 +105,13 @@ func TestKubeletImage(t *testing.T) {
 		{strings.Repeat("ab", 32), ""}, // an image ID
 		{"nginx:", ""},
 		{"nginx@sha256:abc", ""},
-		{"nginx@md5:" + strings.Repeat("a", 32), ""},                 // no such algorithm in kubelet
-		{"nginx@sha256:" + strings.Repeat("A", 64), ""},              // go-digest wants lowercase
-		{"nginx@sha512:" + strings.Repeat("a", 64), ""},              // wrong length for sha512
-		{"example.com/" + strings.Repeat("a", 256), ""},              // path over 255
-		{"x/" + strings.Repeat("a", 254), ""},                        // docker.io/x/… over 255
-		{"a:b/c", ""},                                                // a port must be digits
-		{"https://public.ecr.aws/app", ""},                           // no scheme
+		{"nginx@md5:" + strings.Repeat("a", 32), ""},    // no such algorithm in kubelet
+		{"nginx@sha256:" + strings.Repeat("A", 64), ""}, // go-digest wants lowercase
+		{"nginx@sha512:" + strings.Repeat("a", 64), ""}, // wrong length for sha512
+		{"example.com/" + strings.Repeat("a", 256), ""}, // path over 255
+		{"x/" + strings.Repeat("a", 254), ""},           // docker.io/x/… over 255
+		{"a:b/c", ""},                                   // a port must be digits
+		{"https://public.ecr.aws/app", ""},              // no scheme
 		{"public.ecr.aws//app", ""},
 		{"public.ecr.aws/app:" + strings.Repeat("t", 129), ""},
 	}
