@@ -103,6 +103,9 @@ func main() {
 
 // run is the whole program; it returns the exit code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string, now func() time.Time) int {
+	if len(args) > 0 && args[0] == "check" {
+		return runCheck(args[1:], stdout, stderr, getenv, now)
+	}
 	if code, done := parseArgs(args, stdout, stderr); done {
 		return code
 	}
