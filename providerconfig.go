@@ -208,56 +208,51 @@ func checkFieldCase(tree any) error {
 	return nil
 }
 
-// parseJSONTree reads one JSON value into the tree, refusing duplicate
-// keys as kubelet's strict decoder does.
+// parseJSONTree reads one JSON value into the tree. encoding/json keeps
+// the last of duplicate keys; kubelet's strict decoder refuses them.
 func parseJSONTree(data []byte) (any, error) {
+	var tree any
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	v, err := jsonNode(dec, 0)
+	err := jsonDuplicates(json.NewDecoder(bytes.NewReader(data)), 0)
 	if err == io.EOF {
 		err = io.ErrUnexpectedEOF
+	} else if err == nil {
+		err = dec.Decode(&tree)
 	}
 	if _, end := dec.Token(); err == nil && end != io.EOF {
 		err = errors.New("data after the JSON value")
 	}
-	return v, err
+	return tree, err
 }
 
-func jsonNode(dec *json.Decoder, depth int) (any, error) {
+// jsonDuplicates reads one JSON value and refuses an object with a key twice.
+func jsonDuplicates(dec *json.Decoder, depth int) error {
 	t, err := dec.Token()
-	d, isDelim := t.(json.Delim)
-	if err != nil || !isDelim {
-		return t, err
-	}
-	if depth == maxConfigDepth {
-		return nil, fmt.Errorf("nested more than %d levels deep", maxConfigDepth)
-	}
-	seq, m := []any{}, map[string]any{}
-	for dec.More() {
-		var key any = ""
-		if d == '{' {
-			if key, err = dec.Token(); err != nil { // a string: the decoder checks
-				return nil, err
+	if d, isDelim := t.(json.Delim); err != nil || !isDelim {
+		return err
+	} else if depth == maxConfigDepth {
+		return fmt.Errorf("nested more than %d levels deep", maxConfigDepth)
+	} else {
+		keys := map[string]bool{}
+		for err == nil && dec.More() {
+			if d == '{' {
+				t, err = dec.Token() // a string: the decoder checks
+				k, _ := t.(string)
+				if keys[k] && err == nil {
+					err = fmt.Errorf("duplicate key %s", shortQuote(k))
+				}
+				keys[k] = true
+			}
+			if err == nil {
+				err = jsonDuplicates(dec, depth+1)
 			}
 		}
-		k, _ := key.(string)
-		if _, dup := m[k]; dup {
-			return nil, fmt.Errorf("duplicate key %s", shortQuote(k))
-		}
-		v, err := jsonNode(dec, depth+1)
-		if err != nil {
-			return nil, err
-		}
-		if d == '[' {
-			seq = append(seq, v)
-		} else {
-			m[k] = v
-		}
 	}
-	if _, err := dec.Token(); err != nil || d == '{' {
-		return m, err
+	if err == nil {
+		_, err = dec.Token()
 	}
-	return seq, nil
+	return err
 }
 
 // providerProblems are validateCredentialProviderConfig's rules for one

@@ -212,7 +212,9 @@ func (p *yamlParser) key(flow bool, m map[string]any) (string, error) {
 	k, isString := v.(string)
 	if _, dup := m[k]; err == nil && dup {
 		err = p.errorf("duplicate key %s", shortQuote(k))
-	} else if err == nil && (!isString || !quoted && k == "<<") {
+	} else if err == nil && !quoted && k == "<<" {
+		err = p.errorf("merge keys are not supported")
+	} else if err == nil && !isString {
 		err = p.errorf("key %s is not a string", shortQuote(fmt.Sprint(v)))
 	}
 	return k, err

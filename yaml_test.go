@@ -115,7 +115,7 @@ func TestParseYAMLRefuses(t *testing.T) {
 		{"x: 1\ntrue: 1", `line 2: key "true" is not a string`},
 		{"x: 1\n1: 1", `line 2: key "1" is not a string`},
 		{"x: 1\n~: 1", `line 2: key "<nil>" is not a string`},
-		{"x: 1\n<<: {a: b}", `line 2: key "<<" is not a string`},
+		{"x: 1\n<<: {a: b}", "line 2: merge keys are not supported"},
 		{"{1: a}", `line 1: key "1" is not a string`},
 		{"a: b: c", `line 1: unexpected ':' after a value`},
 		{"a: 'b' c", `line 1: unexpected 'c' after a value`},
