@@ -100,7 +100,9 @@ func runCheck(args []string, stdout, stderr io.Writer, getenv func(string) strin
 		} else {
 			printCheckResult(stdout, r)
 		}
-		code = max(code, map[bool]int{false: 1}[r.OK])
+		if !r.OK {
+			code = 1
+		}
 	}
 	return code
 }

@@ -24,14 +24,15 @@ const maxConfigDepth = 16
 
 // yamlUnsupported names what a node starting with these bytes would be.
 var yamlUnsupported = map[byte]string{'&': "anchors", '*': "aliases", '!': "tags", '|': "block scalars",
-	'>': "block scalars", '?': "complex keys", '%': "directives", '@': "reserved indicators", '`': "reserved indicators"}
+	'>': "block scalars", '?': "complex keys"}
 
 // yamlEscapes are go-yaml v2's one-character escapes in double quotes.
 var yamlEscapes = map[byte]rune{'0': 0, 'a': 7, 'b': 8, 't': 9, '\t': 9, 'n': 10, 'v': 11, 'f': 12, 'r': 13,
 	'e': 0x1b, ' ': ' ', '"': '"', '\'': '\'', '\\': '\\', 'N': 0x85, '_': 0xa0, 'L': 0x2028, 'P': 0x2029}
 
-// yamlParser reads lines; every node parser returns with the position at
-// the first character of the next line with content, or at the end.
+// yamlParser reads lines. node and the block collections return with the
+// position at the first character of the next line with content, or at
+// the end; scalars and flow collections, right after their text.
 type yamlParser struct {
 	lines  []string
 	n, col int // line index and byte offset: the columns that matter follow only spaces, "-" and tabs
@@ -236,7 +237,7 @@ func (p *yamlParser) scalar(flow bool) (any, error) {
 // ",?[]{}"; trailing blanks are not part of it.
 func (p *yamlParser) plain(flow bool) (string, error) {
 	line, start := p.lines[p.n], p.col
-	if c := p.peek(); c == 0 || strings.IndexByte("-:,[]{}#", c) >= 0 && (c != '-' || p.blankAt(start+1)) {
+	if c := p.peek(); c == 0 || strings.IndexByte("-:,[]{}#%@`", c) >= 0 && (c != '-' || p.blankAt(start+1)) {
 		return "", p.errorf("a value cannot start with %q", c)
 	}
 	for i := start; i < len(line); i++ {

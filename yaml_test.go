@@ -99,7 +99,7 @@ func TestParseYAMLRefuses(t *testing.T) {
 		{"a: |\n  b", "line 1: block scalars are not supported"},
 		{"a: >\n  b", "line 1: block scalars are not supported"},
 		{"? a\n: b", "line 1: complex keys are not supported"},
-		{"a: @b", "line 1: reserved indicators are not supported"},
+		{"a: @b", "line 1: a value cannot start with '@'"},
 		{"%YAML 1.1\n---\na: b", "line 1: directives and several documents are not supported"},
 		{"a: b\n---\nc: d", "line 2: directives and several documents are not supported"},
 		{"---\n---\na: b", "line 2: directives"},
