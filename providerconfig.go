@@ -148,6 +148,11 @@ func readConfigFile(file string) (credentialProviderConfig, error) {
 	} else if err == nil {
 		tree, err = parseYAML(data)
 	}
+	// kubelet also reads its unversioned internal form, field names in Go
+	// case; no one writes that, and check does not read it.
+	if m, _ := tree.(map[string]any); err == nil && m["apiVersion"] == "kubelet.config.k8s.io/__internal" {
+		err = errors.New("apiVersion kubelet.config.k8s.io/__internal, kubelet's internal form, is not supported")
+	}
 	if err == nil {
 		err = checkFieldCase(tree)
 	}
