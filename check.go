@@ -87,7 +87,7 @@ func runCheck(args []string, stdout, stderr io.Writer, getenv func(string) strin
 			}
 			return 2
 		}
-		header = fmt.Sprintf("config %s: %d provider(s), all valid for kubelet", *configPath, len(providers))
+		header = fmt.Sprintf("config %s: %d provider(s), accepted by kubelet's rules (its bin dir is not checked)", *configPath, len(providers))
 	}
 	if !*asJSON {
 		fmt.Fprintln(stdout, oneLine(header))

@@ -68,7 +68,7 @@ providers:
 		{"not ECR", []string{"nginx"}, 1, []string{"kubelet sends  docker.io/library/nginx", "no glob of the README matches it"}, ""},
 		{"bad image", []string{"Nginx", ecrImage}, 1, []string{"verdict        FAIL: kubelet fails the pull without running any provider: invalid image reference \"Nginx\"", "verdict        ok"}, ""},
 		{"config env", []string{"--config", mirror, "registry.example.com/app", ecrImage}, 0, []string{
-			"config " + mirror + ": 2 provider(s), all valid for kubelet",
+			"config " + mirror + ": 2 provider(s), accepted by kubelet's rules (its bin dir is not checked)",
 			`matched by     ecr-credential-provider (this program), glob "registry.example.com"`,
 			"registry       registry.example.com (partition aws, region eu-west-1)",
 			"ECR API        https://api.ecr-fips.eu-west-1.amazonaws.com",

@@ -108,6 +108,7 @@ func TestReadProviderConfig(t *testing.T) {
 		{"a string for a boolean", "c.yaml", yamlConfig("v1", tokenProvider(goodToken[0], goodToken[1], `requireServiceAccount: "true"`)), []string{"cannot unmarshal string"}},
 		{".nan", "c.yaml", yamlConfig("v1", yamlProvider("p", "v1", "args: [.nan]")), []string{"unsupported value: NaN"}},
 		{"empty YAML", "c.yaml", "", []string{`kind is ""`}},
+		{"internal version", "c.yaml", "apiVersion: kubelet.config.k8s.io/__internal\nkind: CredentialProviderConfig\nProviders: []\n", []string{"__internal, kubelet's internal form, is not supported"}},
 		{"a YAML scalar", "c.yaml", "CredentialProviderConfig", []string{"cannot unmarshal string"}},
 		{"JSON with trailing data", "c.json", `{"kind": "CredentialProviderConfig"} {}`, []string{"data after the JSON value"}},
 		{"flow YAML read as JSON", "c.yaml", "{apiVersion: kubelet.config.k8s.io/v1, kind: CredentialProviderConfig}", []string{"invalid character 'a'"}},
