@@ -118,7 +118,7 @@ func configFiles(path string) ([]string, error) {
 		err = nil
 	}
 	if len(entries) > maxConfigEntries {
-		err = fmt.Errorf("more than %d entries", maxConfigEntries)
+		err = fmt.Errorf("more than %d entries, the most check reads", maxConfigEntries)
 	}
 	var files []string
 	for _, e := range entries {
