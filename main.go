@@ -135,6 +135,9 @@ func dispatch(argv0 string, args []string, stdin io.Reader, stdout, stderr io.Wr
 
 // run is the kubelet path; it returns the exit code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string, now func() time.Time) int {
+	if len(args) > 0 && args[0] == "check" {
+		return runCheck(args[1:], stdout, stderr, getenv, now)
+	}
 	if code, done := parseArgs(args, stdout, stderr); done {
 		return code
 	}
