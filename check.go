@@ -1,6 +1,8 @@
 package main
 
 import (
+	"cmp"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -25,19 +27,25 @@ const providerName = "ecr-credential-provider"
 var recommendedGlobs = []string{
 	"*.dkr.ecr.*.amazonaws.com", "*.dkr.ecr-fips.*.amazonaws.com", "*.dkr-ecr.*.on.aws",
 	"*.dkr-ecr-fips.*.on.aws", "*.dkr.ecr.*.amazonaws.com.cn", "*.dkr-ecr.*.on.amazonwebservices.com.cn",
-	"*.dkr.ecr.*.amazonaws.eu", "*.dkr.ecr.*.c2s.ic.gov", "*.dkr.ecr.*.sc2s.sgov.gov",
-	"*.dkr.ecr.*.cloud.adc-e.uk", "*.dkr.ecr.*.csp.hci.ic.gov", "public.ecr.aws", "ecr-public.aws.com",
+	"*.dkr.ecr.*.amazonaws.eu", "*.dkr.ecr.*.c2s.ic.gov", "*.dkr.ecr-fips.*.c2s.ic.gov",
+	"*.dkr.ecr.*.sc2s.sgov.gov", "*.dkr.ecr-fips.*.sc2s.sgov.gov", "*.dkr.ecr.*.cloud.adc-e.uk",
+	"*.dkr.ecr-fips.*.cloud.adc-e.uk", "*.dkr.ecr.*.csp.hci.ic.gov", "*.dkr.ecr-fips.*.csp.hci.ic.gov",
+	"public.ecr.aws", "ecr-public.aws.com",
 }
 
 const checkUsage = `usage: ecr-credential-provider check [--config PATH] [--offline] [--json] IMAGE...
 
 For each IMAGE: the name kubelet sends to plugins, every provider whose
-matchImages glob matches it, and this program's registry, region and ECR
-API endpoint for it. --config names kubelet's
+matchImages glob matches it, this program's registry, region and ECR API
+endpoint for it, the credential source the chain uses (and why each
+earlier one had nothing), and the result of the real call: the user name,
+expiry and cacheDuration kubelet would get, never the password. The
+provider's env is applied as kubelet applies it. --config names kubelet's
 --image-credential-provider-config (a file, or a directory of them); a
 config kubelet would refuse is reported problem by problem. Without it,
 the README's recommended matchImages are used. --json prints one JSON
-object per image per line. --offline makes no network request.
+object per image per line. --offline makes no network request and runs no
+credential_process: the calls the chain would make are listed instead.
 
 Exit codes: 0 every image would get credentials from this program, 1 one
 would not, 2 usage error or a config kubelet would refuse.
@@ -53,6 +61,13 @@ type checkResult struct {
 	Region           string       `json:"region"`
 	Endpoint         string       `json:"endpoint"`
 	CredentialSource string       `json:"credentialSource"`
+	Skipped          []string     `json:"skipped"` // earlier sources, each with why it had nothing
+	Calls            []string     `json:"calls"`   // the chain's calls, made or (offline) to be made
+	PodMode          string       `json:"podMode,omitempty"`
+	AuthKey          string       `json:"authKey,omitempty"` // what a real call gave kubelet, never the password
+	Username         string       `json:"username,omitempty"`
+	ExpiresAt        string       `json:"expiresAt,omitempty"`
+	CacheDuration    string       `json:"cacheDuration,omitempty"`
 	OK               bool         `json:"ok"`
 	Error            string       `json:"error"`
 }
@@ -94,7 +109,7 @@ func runCheck(args []string, stdout, stderr io.Writer, getenv func(string) strin
 	}
 	code := 0
 	for _, image := range fs.Args() {
-		r := checkImage(image, providers, getenv, *offline, now)
+		r := checkImage(image, providers, getenv, *offline, stderr, now)
 		if line, _ := json.Marshal(r); *asJSON {
 			fmt.Fprintf(stdout, "%s\n", line)
 		} else {
@@ -108,7 +123,7 @@ func runCheck(args []string, stdout, stderr io.Writer, getenv func(string) strin
 }
 
 // checkImage judges one image against the providers.
-func checkImage(image string, providers []credentialProvider, getenv func(string) string, offline bool, now func() time.Time) checkResult {
+func checkImage(image string, providers []credentialProvider, getenv func(string) string, offline bool, stderr io.Writer, now func() time.Time) checkResult {
 	r := checkResult{Image: image, Matches: []checkMatch{}}
 	kimage, err := kubeletImage(image)
 	if err != nil {
@@ -125,11 +140,7 @@ func checkImage(image string, providers []credentialProvider, getenv func(string
 			r.Matches = append(r.Matches, checkMatch{p.Name, p.MatchImages[j]})
 		}
 	}
-	env := providerEnv(ours, getenv)
-	reg, err := registryView(&r, env)
-	if err == nil {
-		r.CredentialSource, err = credentialView(env, reg, ours, offline, now)
-	}
+	err = r.view(providerEnv(ours, getenv), ours, offline, stderr, now)
 	switch {
 	case ours == nil:
 		r.Error = "no provider is named " + providerName + ": kubelet runs BIN_DIR/NAME, so this program's provider must be named after its file"
@@ -159,30 +170,60 @@ func providerEnv(p *credentialProvider, getenv func(string) string) func(string)
 	}
 }
 
-// registryView fills in this program's reading of the image, as a run
-// for it would (main.go's provide): registry, partition, region, endpoint.
-func registryView(r *checkResult, env func(string) string) (registry, error) {
-	ec, err := loadEndpointConfig(env)
+// view fills in this program's reading of the image, as a run for it
+// would make it (main.go's login): registry, endpoint, and the credential
+// chain's trace; then, unless offline, the real call, of which it keeps
+// what kubelet would be given but the password.
+func (r *checkResult) view(env func(string) string, p *credentialProvider, offline bool, stderr io.Writer, now func() time.Time) error {
+	cfg, err := loadConfig(env)
 	if err != nil {
-		return registry{}, err
+		return err
 	}
-	reg, err := parseRegistry(r.KubeletImage, firstSet(env("AWS_REGION"), env("AWS_DEFAULT_REGION")))
+	reg, err := parseRegistry(r.KubeletImage, cfg.region)
 	if err != nil {
-		return reg, err
+		return err
 	}
 	r.Registry, r.Partition, r.Region = reg.host, reg.partition.name, reg.region
-	r.Endpoint, _, _ = ecrEndpoint(reg, ec)
-	return reg, nil
+	if r.Endpoint, _, _, err = ecrEndpoint(reg, cfg.endpoints); err != nil {
+		return err
+	}
+	if p != nil && p.TokenAttributes != nil {
+		r.PodMode = podMode(cfg, *p.TokenAttributes)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), runTimeout-time.Second)
+	defer cancel()
+	in := &invocation{cfg: cfg, clk: &clock{now: now}, stderr: stderr}
+	trace := &chainTrace{offline: offline}
+	defer func() { r.CredentialSource, r.Skipped, r.Calls = trace.source, trace.skipped, trace.calls }()
+	if offline {
+		client, err := in.awsClient()
+		if err == nil {
+			_, err = in.findCredentials(ctx, podIdentity{}, reg, client, trace)
+		}
+		return err
+	}
+	_, auth, err := in.login(ctx, r.KubeletImage, podIdentity{}, trace)
+	if err == nil {
+		r.AuthKey, r.Username, r.CacheDuration = reg.host, auth.username, cacheDuration(auth.expires, in.clk.Now())
+		r.ExpiresAt = auth.expires.UTC().Format(time.RFC3339)
+	}
+	return err
 }
 
-// credentialView is the credential chain's part of check: the source the
-// chain would use and why each earlier one was skipped, the STS endpoint
-// when a role is assumed, what per-pod mode would do for a provider with
-// tokenAttributes, and unless offline the real call. It needs the chain's
-// own functions, which are being split into their files (issue 9), so for
-// now it says "not yet".
-func credentialView(env func(string) string, reg registry, p *credentialProvider, offline bool, now func() time.Time) (string, error) {
-	return "not yet", nil
+// podMode says what a run with a pod's service-account token would do
+// (KEP-4412): which annotations name the role, and that kubelet sends only
+// the annotations the config lists.
+func podMode(cfg config, t tokenAttributes) string {
+	listed := append(slices.Clone(t.RequiredServiceAccountAnnotationKeys), t.OptionalServiceAccountAnnotationKeys...)
+	var keys []string
+	for _, k := range podRoleAnnotations {
+		if !slices.Contains(listed, k) {
+			k += " (not in the config's annotation keys: kubelet will not send it)"
+		}
+		keys = append(keys, k)
+	}
+	return fmt.Sprintf("with a pod's service-account token: the role named by annotation %s, else AWS_ECR_ROLE_ARN (%s), is assumed with STS AssumeRoleWithWebIdentity; without one, the node's credentials below",
+		strings.Join(keys, ", else "), cmp.Or(cfg.ecrRoleARN, "unset"))
 }
 
 // suggestGlob names the README glob, with the image's port if it has
@@ -212,7 +253,17 @@ func printCheckResult(w io.Writer, r checkResult) {
 		lines = append(lines, [2]string{"registry", fmt.Sprintf("%s (partition %s, region %s)", r.Registry, r.Partition, r.Region)},
 			[2]string{"ECR API", r.Endpoint})
 	}
-	lines = append(lines, [2]string{"credentials", r.CredentialSource}, [2]string{"verdict", "ok"})
+	for _, s := range r.Skipped {
+		lines = append(lines, [2]string{"skipped", s})
+	}
+	lines = append(lines, [2]string{"credentials", r.CredentialSource})
+	for _, s := range r.Calls {
+		lines = append(lines, [2]string{"call", s})
+	}
+	if r.AuthKey != "" {
+		lines = append(lines, [2]string{"kubelet gets", fmt.Sprintf("auth for %s, user %s, token expiring %s, cacheDuration %s", r.AuthKey, r.Username, r.ExpiresAt, r.CacheDuration)})
+	}
+	lines = append(lines, [2]string{"per-pod mode", r.PodMode}, [2]string{"verdict", "ok"})
 	if !r.OK {
 		lines[len(lines)-1][1] = "FAIL: " + r.Error
 	}

@@ -61,7 +61,7 @@ providers:
 			`matched by     ecr-credential-provider (this program), glob "*.dkr.ecr.*.amazonaws.com"`,
 			"registry       123456789012.dkr.ecr.us-west-2.amazonaws.com (partition aws, region us-west-2)",
 			"ECR API        https://api.ecr.us-west-2.amazonaws.com",
-			"credentials    not yet", "verdict        ok"}, ""},
+			"credentials    environment", "verdict        ok"}, ""},
 		{"a port", []string{"123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn:443/app"}, 1, []string{
 			"registry       123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn:443 (partition aws-cn, region cn-north-1)",
 			`verdict        FAIL: no matchImages glob of provider ecr-credential-provider matches 123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn:443/app: add "*.dkr.ecr.*.amazonaws.com.cn:443" to its matchImages`}, ""},
@@ -87,7 +87,8 @@ providers:
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := runInProcess(t, nil, "", append([]string{"check"}, tt.args...)...)
+			keys := map[string]string{"AWS_ACCESS_KEY_ID": testAccessKey, "AWS_SECRET_ACCESS_KEY": testSecretKey}
+			r := runInProcess(t, keys, "", append([]string{"check", "--offline"}, tt.args...)...)
 			if r.code != tt.code || !containsInOrder(r.stdout, tt.stdout) || (tt.stderr == "") != (r.stderr == "") || !strings.Contains(r.stderr, tt.stderr) {
 				t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s\nwant exit %d, stdout with %q, stderr with %q", r.code, r.stdout, r.stderr, tt.code, tt.stdout, tt.stderr)
 			}
@@ -110,15 +111,16 @@ func containsInOrder(s string, subs []string) bool {
 }
 
 func TestRunCheckJSON(t *testing.T) {
-	r := runInProcess(t, map[string]string{"AWS_REGION": "eu-central-1"}, "", "check", "--json", "--offline", ecrImage, "mirror.example.com:5000/app", "Bad")
+	env := map[string]string{"AWS_REGION": "eu-central-1", "AWS_ACCESS_KEY_ID": testAccessKey, "AWS_SECRET_ACCESS_KEY": testSecretKey}
+	r := runInProcess(t, env, "", "check", "--json", "--offline", ecrImage, "mirror.example.com:5000/app", "Bad")
 	want := []checkResult{
 		{Image: ecrImage, KubeletImage: "123456789012.dkr.ecr.us-west-2.amazonaws.com/team/app",
 			Matches:  []checkMatch{{"ecr-credential-provider", "*.dkr.ecr.*.amazonaws.com"}},
 			Registry: "123456789012.dkr.ecr.us-west-2.amazonaws.com", Partition: "aws", Region: "us-west-2",
-			Endpoint: "https://api.ecr.us-west-2.amazonaws.com", CredentialSource: "not yet", OK: true},
+			Endpoint: "https://api.ecr.us-west-2.amazonaws.com", CredentialSource: "environment", OK: true},
 		{Image: "mirror.example.com:5000/app", KubeletImage: "mirror.example.com:5000/app", Matches: []checkMatch{},
 			Registry: "mirror.example.com:5000", Partition: "aws", Region: "eu-central-1", Endpoint: "https://api.ecr.eu-central-1.amazonaws.com",
-			CredentialSource: "not yet", Error: "no matchImages glob of provider ecr-credential-provider matches mirror.example.com:5000/app: " +
+			CredentialSource: "environment", Error: "no matchImages glob of provider ecr-credential-provider matches mirror.example.com:5000/app: " +
 				"no glob of the README matches it, so it is no ECR registry host (for a mirror, add its host, port included, and set AWS_REGION)"},
 		{Image: "Bad", Matches: []checkMatch{}, Error: `kubelet fails the pull without running any provider: invalid image reference "Bad": want [host[:port]/]path[:tag][@digest], the path lowercase`},
 	}
@@ -170,11 +172,35 @@ func TestREADMEConfigs(t *testing.T) {
 }
 
 // TestEndToEndCheck runs check through the built binary, as an operator
-// does on a node.
+// does on a node: offline it names the source and the calls the chain
+// would make, and makes none; online it makes the real call and shows what
+// kubelet would get, but never the password or a key.
 func TestEndToEndCheck(t *testing.T) {
-	r := runBinary(t, nil, "", "check", "--offline", "--json", ecrImage)
+	w := newAWSWorld(t, stsCreds)
+	w.sts.webToken, w.sts.roleARN = stsWebToken, stsRoleARN
+	env := w.with("AWS_WEB_IDENTITY_TOKEN_FILE", w.file("token", stsWebToken), "AWS_ROLE_ARN", stsRoleARN)
 	var got checkResult
-	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || r.code != 0 || r.stderr != "" || !got.OK {
-		t.Errorf("exit %d, stdout %q, stderr %q, %v", r.code, r.stdout, r.stderr, err)
+	r := runBinary(t, env, "", "check", "--offline", "--json", privateImage)
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || r.code != 0 || !got.OK || got.CredentialSource != "web identity" ||
+		len(got.Calls) != 1 || !strings.Contains(got.Calls[0], "STS AssumeRoleWithWebIdentity for "+stsRoleARN) {
+		t.Errorf("offline: exit %d, stdout %q, stderr %q, %v", r.code, r.stdout, r.stderr, err)
+	}
+	if len(w.sts.Calls())+len(w.ecr.Calls()) != 0 {
+		t.Errorf("check --offline made %d STS and %d ECR calls, want none", len(w.sts.Calls()), len(w.ecr.Calls()))
+	}
+	r = runBinary(t, env, "", "check", "--json", privateImage)
+	got = checkResult{}
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || r.code != 0 || !got.OK || got.Username != "AWS" ||
+		got.AuthKey != "123456789012.dkr.ecr.us-west-2.amazonaws.com" || got.CacheDuration == "" || got.ExpiresAt == "" || len(w.ecr.Calls()) != 1 {
+		t.Errorf("online: exit %d, stdout %q, stderr %q, %v", r.code, r.stdout, r.stderr, err)
+	}
+	for _, secret := range []string{testPassword, stsWebToken, stsSecretKey, stsSessionToken} {
+		if strings.Contains(r.stdout+r.stderr, secret) {
+			t.Errorf("check printed a secret (%.8s…)", secret)
+		}
+	}
+	r = runBinary(t, w.with("AWS_EC2_METADATA_DISABLED", "true"), "", "check", privateImage)
+	if r.code != 1 || !strings.Contains(r.stdout, "FAIL: no AWS credentials found") {
+		t.Errorf("no credentials: exit %d, stdout %q", r.code, r.stdout)
 	}
 }

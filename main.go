@@ -110,11 +110,14 @@ func main() {
 	}
 	// The deadline is absolute: a read that never ends (a stdin never
 	// closed, a FIFO or hung mount as a file) cannot be interrupted by the
-	// run's context, so a watchdog ends the process at the deadline.
-	time.AfterFunc(runTimeout, func() {
-		fmt.Fprintf(os.Stderr, "ecr-credential-provider: stopped at the run's %v deadline: a read from stdin, a file or the network never ended\n", runTimeout)
-		os.Exit(1)
-	})
+	// run's context, so a watchdog ends the process at the deadline. check,
+	// run by a person for several images, gives each its own deadline.
+	if len(args) == 0 || args[0] != "check" {
+		time.AfterFunc(runTimeout, func() {
+			fmt.Fprintf(os.Stderr, "ecr-credential-provider: stopped at the run's %v deadline: a read from stdin, a file or the network never ended\n", runTimeout)
+			os.Exit(1)
+		})
+	}
 	os.Exit(dispatch(argv0, args, os.Stdin, os.Stdout, os.Stderr, os.Getenv, time.Now))
 }
 
@@ -129,15 +132,14 @@ func dispatch(argv0 string, args []string, stdin io.Reader, stdout, stderr io.Wr
 		return runCredentialHelper(args[1:], stdin, stdout, stderr, getenv, now)
 	case len(args) > 0 && args[0] == "get-login-password":
 		return runGetLoginPassword(args[1:], stdout, stderr, getenv, now)
+	case len(args) > 0 && args[0] == "check":
+		return runCheck(args[1:], stdout, stderr, getenv, now)
 	}
 	return run(args, stdin, stdout, stderr, getenv, now)
 }
 
 // run is the kubelet path; it returns the exit code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string, now func() time.Time) int {
-	if len(args) > 0 && args[0] == "check" {
-		return runCheck(args[1:], stdout, stderr, getenv, now)
-	}
 	if code, done := parseArgs(args, stdout, stderr); done {
 		return code
 	}

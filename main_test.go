@@ -112,7 +112,7 @@ func runInProcess(t *testing.T, env map[string]string, stdin string, args ...str
 		}
 		return env[k]
 	}
-	code := run(args, strings.NewReader(stdin), &stdout, &stderr, getenv, time.Now)
+	code := dispatch("ecr-credential-provider", args, strings.NewReader(stdin), &stdout, &stderr, getenv, time.Now)
 	return result{stdout: stdout.String(), stderr: stderr.String(), code: code}
 }
 
