@@ -12,6 +12,7 @@
 // Usage:
 //
 //	ecr-credential-provider [get-credentials]
+//	ecr-credential-provider check [--config PATH] [--offline] [--json] IMAGE...
 //	ecr-credential-provider get-login-password IMAGE|HOST
 //	ecr-credential-provider docker-credential-helper ACTION
 //	docker-credential-ecr-login ACTION     (a symlink or copy)
@@ -19,9 +20,11 @@
 //	ecr-credential-provider --help
 //
 // The word get-credentials, which kubelet configs commonly pass in args,
-// is accepted and ignored. get-login-password and the docker credential
-// helper serve pulls that bypass kubelet (see helper.go); the helper's
-// failures follow its protocol: one line on stdout, exit 1.
+// is accepted and ignored. check is the operator's self-test (check.go):
+// kubelet's view of a config and an image, then this program's.
+// get-login-password and the docker credential helper serve pulls that
+// bypass kubelet (see helper.go); the helper's failures follow its
+// protocol: one line on stdout, exit 1.
 //
 // Credentials come from the AWS SDKs' default chain, first match wins:
 // the environment; web identity (IRSA); the shared profile (static keys,
@@ -34,11 +37,15 @@
 // Environment, with the AWS SDKs' meanings:
 //
 //	AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN
+//	(AWS_ACCESS_KEY, AWS_SECRET_KEY when those are unset)
 //	    static credentials
 //	AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN, AWS_ROLE_SESSION_NAME
 //	    web identity; the session name also names per-pod sessions
-//	AWS_PROFILE, AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, HOME
-//	    the shared profile
+//	AWS_PROFILE, AWS_DEFAULT_PROFILE, AWS_CONFIG_FILE,
+//	AWS_SHARED_CREDENTIALS_FILE, HOME (USERPROFILE on Windows)
+//	    the shared profile, whose settings (region, use_fips_endpoint,
+//	    use_dualstack_endpoint, ca_bundle, max_attempts, the metadata
+//	    endpoint, endpoint_url, services) count where no variable is set
 //	AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, AWS_CONTAINER_CREDENTIALS_FULL_URI,
 //	AWS_CONTAINER_AUTHORIZATION_TOKEN, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE
 //	    container credentials
@@ -49,13 +56,15 @@
 //	    the pods' role when no service-account annotation names one
 //	AWS_REGION, AWS_DEFAULT_REGION
 //	    the region of a registry that is not an ECR host (a mirror), and
-//	    of STS calls for registries without one
+//	    of a pod's STS calls for ECR Public
 //	AWS_USE_FIPS_ENDPOINT, AWS_USE_DUALSTACK_ENDPOINT
 //	    "true" or "false"; a FIPS or dual-stack registry host implies them
 //	AWS_ENDPOINT_URL_ECR, AWS_ENDPOINT_URL_ECR_PUBLIC, AWS_ENDPOINT_URL_STS,
 //	AWS_ENDPOINT_URL
 //	    endpoint overrides; the signing region and service stay those
 //	    the registry implies
+//	AWS_IGNORE_CONFIGURED_ENDPOINT_URLS
+//	    "true": every configured endpoint is ignored
 //	AWS_CA_BUNDLE
 //	    a PEM file of CA certificates that replaces the system roots
 //	AWS_MAX_ATTEMPTS
@@ -67,7 +76,8 @@
 // line on stderr says what failed and what to check; stdout is empty);
 // 2, the command line is wrong.
 //
-// Every run ends within 20 seconds, far inside kubelet's one-minute kill;
+// Every run ends within 20 seconds, far inside kubelet's one-minute kill
+// (a watchdog ends it even when a read blocks);
 // each ECR or STS attempt within 5 seconds, each metadata call within 1.
 // Secrets never appear on stderr.
 //
@@ -404,6 +414,7 @@ func parseArgs(args []string, stdout, stderr io.Writer) (code int, done bool) {
 }
 
 const usage = `usage: ecr-credential-provider [get-credentials]
+       ecr-credential-provider check [--config PATH] [--offline] [--json] IMAGE...
        ecr-credential-provider get-login-password IMAGE|HOST
        ecr-credential-provider docker-credential-helper get|list|store|erase|version
        ecr-credential-provider --version
