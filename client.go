@@ -118,10 +118,11 @@ func (e *apiError) Error() string {
 
 // newHTTPClient returns the client for ECR and STS: proxies from the
 // environment (HTTPS_PROXY, NO_PROXY; net/http reads them itself), TLS 1.2
-// or later verified against the system roots or caBundle, and redirects
-// refused, since a redirect would carry the signed request and session
-// token to another host.
-func newHTTPClient(caBundle string) (*http.Client, error) {
+// or later verified against caBundle or else the system roots (certFile,
+// SSL_CERT_FILE, names their bundle), and redirects refused, since a
+// redirect would carry the signed request and session token to another
+// host.
+func newHTTPClient(caBundle, certFile string) (*http.Client, error) {
 	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12}
 	if caBundle != "" {
 		pool, err := loadCABundle(caBundle)
@@ -139,7 +140,7 @@ func newHTTPClient(caBundle string) (*http.Client, error) {
 		MaxResponseHeaderBytes: 64 << 10,
 	}
 	return &http.Client{
-		Transport: transport,
+		Transport: bundleFirst(transport, certFile),
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},

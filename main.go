@@ -182,6 +182,7 @@ type config struct {
 	region      string // AWS_REGION, else AWS_DEFAULT_REGION
 	endpoints   endpointConfig
 	caBundle    string
+	certFile    string // SSL_CERT_FILE: the system roots' bundle
 	maxAttempts int
 	chain       chainConfig
 	ecrRoleARN  string // AWS_ECR_ROLE_ARN: the pods' role when no annotation names one
@@ -192,6 +193,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	cfg := config{
 		region:     firstSet(getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION")),
 		caBundle:   getenv("AWS_CA_BUNDLE"),
+		certFile:   getenv("SSL_CERT_FILE"),
 		ecrRoleARN: getenv("AWS_ECR_ROLE_ARN"),
 	}
 	var err error
@@ -258,7 +260,7 @@ func parseMaxAttempts(v string) (int, error) {
 
 // newAWSClient builds the run's client for ECR and STS.
 func newAWSClient(cfg config, clk *clock, warn func(string)) (*awsClient, error) {
-	hc, err := newHTTPClient(cfg.caBundle)
+	hc, err := newHTTPClient(cfg.caBundle, cfg.certFile)
 	if err != nil {
 		return nil, err
 	}
