@@ -48,9 +48,11 @@ runs() {
 		name = $1; sub(/^Benchmark[A-Za-z]*\/?/, "", name); sub(/-[0-9]+$/, "", name)
 		delete m; for (i = 3; i < NF; i += 2) m[$(i + 1)] = $i
 		for (p = 0; p < 2; p++) {
-			pre = p ? "ref-" : ""; label = name != "" ? name : p ? "reference" : "ours"
+			pre = p ? "ref-" : ""; label = name
+			if ("ref-cpu-ms-p50" in m) label = label (label != "" ? " " : "") (p ? "reference" : "ours")
+			if (label == "") label = "ours"
 			if (!((pre "cpu-ms-p50") in m)) continue
-			printf "%-13s wall ms %6.1f (p10 %5.1f, p90 %5.1f)   CPU ms %6.1f (p10 %5.1f, p90 %5.1f)   peak RSS %5.1f MiB\n",
+			printf "%-20s wall ms %6.1f (p10 %5.1f, p90 %5.1f)   CPU ms %6.1f (p10 %5.1f, p90 %5.1f)   peak RSS %5.1f MiB\n",
 				label, m[pre "wall-ms-p50"], m[pre "wall-ms-p10"], m[pre "wall-ms-p90"],
 				m[pre "cpu-ms-p50"], m[pre "cpu-ms-p10"], m[pre "cpu-ms-p90"], m[pre "rss-KiB-p50"] / 1024
 		}

@@ -2,10 +2,13 @@ package main
 
 // The cost of whole invocations, for `make bench` (bench.sh): the binary
 // as `make` builds it, run as kubelet runs it (the request on stdin, the
-// environment, one process per image), against local TLS fakes, with the
-// roots of a node: a copy of the system CA bundle with the fakes' CA
-// appended (SSL_CERT_FILE) and the system's certificate directories as
-// they are. A one-certificate AWS_CA_BUNDLE would hide most of the cost.
+// environment, one process per image), against local TLS fakes reached
+// through HTTPS_PROXY under AWS's real host names, with the roots of a
+// node: a copy of the system CA bundle with the fakes' CA appended
+// (SSL_CERT_FILE) and the system's certificate directories as they are. A
+// one-certificate AWS_CA_BUNDLE would hide most of the cost. The fakes' CA
+// is named as an AWS root, as the root of ECR's and STS's chains is; its
+// name is all that roots.go looks at before parsing it.
 //
 // CPU time and wall time come from running the binary directly. Peak RSS
 // comes from a second run under /usr/bin/time: a child of this process
@@ -16,7 +19,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"math"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -59,12 +64,21 @@ func BenchmarkInvocation(b *testing.B) {
 	for _, p := range paths {
 		b.Run(p.name, func(b *testing.B) {
 			w := newAWSWorld(b, p.want)
-			w.env["SSL_CERT_FILE"] = nodeBundle(b, w.env["AWS_CA_BUNDLE"])
-			delete(w.env, "AWS_CA_BUNDLE")
-			env := kubeletEnv(b, p.setup(w))
+			env := p.setup(w)
+			for _, k := range []string{"AWS_ENDPOINT_URL_ECR", "AWS_ENDPOINT_URL_ECR_PUBLIC", "AWS_ENDPOINT_URL_STS", "AWS_CA_BUNDLE"} {
+				delete(env, k)
+			}
+			aws := http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+				if strings.HasPrefix(r.Host, "sts.") {
+					w.sts.ServeHTTP(rw, r)
+				} else {
+					w.ecr.ServeHTTP(rw, r)
+				}
+			})
+			node := nodeEnv(b, aws, awsTestRoot, env)
 			var runs []invocation
 			for b.Loop() {
-				runs = append(runs, measure(b, path, env, stdin))
+				runs = append(runs, measure(b, path, node, stdin))
 			}
 			// Each run is made twice: once timed, once for its peak RSS.
 			if n := 2 * len(runs); len(w.ecr.Calls()) != n || len(w.sts.Calls()) != n*p.sts {
@@ -75,36 +89,47 @@ func BenchmarkInvocation(b *testing.B) {
 	}
 }
 
-// BenchmarkNode runs the binary as on a node, environment credentials and
-// one call through HTTPS_PROXY to ECR's real host name, and, when
+// BenchmarkNode runs the binary as on a node: environment credentials, one
+// call through HTTPS_PROXY to ECR's real host name, and a server chain
+// that ends in an AWS root, as ECR's does ("aws-root") or in another root
+// of the bundle, as behind a proxy that inspects TLS ("other-root"). When
 // ECR_CREDENTIAL_PROVIDER_REF names another binary (upstream's), that one
-// the same way, in pairs, each pair in the other order from the last: each
-// metric's median ratio over the pairs compares the two.
+// runs the same way, in pairs, each pair in the other order from the last,
+// and each metric's median ratio over the pairs compares the two.
 func BenchmarkNode(b *testing.B) {
 	path, ref := builtBinary(b), os.Getenv("ECR_CREDENTIAL_PROVIDER_REF")
-	env, ecr := nodeEnv(b)
 	stdin := request("v1", privateImage)
-	var ours, theirs []invocation
-	for i := 0; b.Loop(); i++ {
-		switch {
-		case ref == "":
-			ours = append(ours, measure(b, path, env, stdin))
-		case i%2 == 0:
-			ours = append(ours, measure(b, path, env, stdin))
-			theirs = append(theirs, measure(b, ref, env, stdin))
-		default:
-			theirs = append(theirs, measure(b, ref, env, stdin))
-			ours = append(ours, measure(b, path, env, stdin))
-		}
+	for _, root := range []struct{ name, ca string }{{"aws-root", awsTestRoot}, {"other-root", "test root"}} {
+		b.Run(root.name, func(b *testing.B) {
+			ecr := newFakeECR(b)
+			env := nodeEnv(b, ecr, root.ca, map[string]string{"AWS_ACCESS_KEY_ID": testAccessKey, "AWS_SECRET_ACCESS_KEY": testSecretKey})
+			var ours, theirs []invocation
+			for i := 0; b.Loop(); i++ {
+				switch {
+				case ref == "":
+					ours = append(ours, measure(b, path, env, stdin))
+				case i%2 == 0:
+					ours = append(ours, measure(b, path, env, stdin))
+					theirs = append(theirs, measure(b, ref, env, stdin))
+				default:
+					theirs = append(theirs, measure(b, ref, env, stdin))
+					ours = append(ours, measure(b, path, env, stdin))
+				}
+			}
+			if n := 2 * (len(ours) + len(theirs)); len(ecr.Calls()) != n {
+				b.Fatalf("%d runs made %d ECR calls", n, len(ecr.Calls()))
+			}
+			reportInvocations(b, "", ours)
+			if ref != "" {
+				reportInvocations(b, "ref-", theirs)
+				reportRatios(b, ours, theirs)
+			}
+		})
 	}
-	if n := 2 * (len(ours) + len(theirs)); len(ecr.Calls()) != n {
-		b.Fatalf("%d runs made %d ECR calls", n, len(ecr.Calls()))
-	}
-	reportInvocations(b, "", ours)
-	if ref == "" {
-		return
-	}
-	reportInvocations(b, "ref-", theirs)
+}
+
+// reportRatios reports the medians of the pairs' ratios, ours to theirs.
+func reportRatios(b *testing.B, ours, theirs []invocation) {
 	var wall, cpu, rss []float64
 	for i := range ours {
 		wall = append(wall, float64(ours[i].wall)/float64(theirs[i].wall))
@@ -120,7 +145,7 @@ func BenchmarkNode(b *testing.B) {
 const concurrentRuns = 50
 
 // BenchmarkConcurrent starts 50 runs at once, as kubelet does on a
-// booting node for every image, set up as BenchmarkNode's, and reports
+// booting node for every image, set up as BenchmarkNode/aws-root, and reports
 // their total CPU time and the wall time until the last one ended; the
 // same for ECR_CREDENTIAL_PROVIDER_REF when set.
 func BenchmarkConcurrent(b *testing.B) {
@@ -128,7 +153,7 @@ func BenchmarkConcurrent(b *testing.B) {
 	if ref := os.Getenv("ECR_CREDENTIAL_PROVIDER_REF"); ref != "" {
 		binaries = append(binaries, [2]string{"ref", ref})
 	}
-	env, _ := nodeEnv(b)
+	env := nodeEnv(b, newFakeECR(b), awsTestRoot, map[string]string{"AWS_ACCESS_KEY_ID": testAccessKey, "AWS_SECRET_ACCESS_KEY": testSecretKey})
 	stdin := request("v1", privateImage)
 	for _, bin := range binaries {
 		b.Run(bin[0], func(b *testing.B) {
@@ -156,17 +181,14 @@ func burst(b *testing.B, path string, env []string, stdin string) (cpu, wall tim
 	return cpu, time.Since(start)
 }
 
-// nodeEnv is a node's environment for BenchmarkNode and
-// BenchmarkConcurrent: environment credentials, and a proxy that
-// terminates TLS for any host with a CA appended to the system bundle and
-// hands the requests to the returned fake ECR.
-func nodeEnv(b *testing.B) ([]string, *fakeECR) {
-	ecr := newFakeECR(b)
-	proxy := newMITMProxy(b, ecr)
-	return kubeletEnv(b, map[string]string{
-		"AWS_ACCESS_KEY_ID": testAccessKey, "AWS_SECRET_ACCESS_KEY": testSecretKey,
-		"HTTPS_PROXY": proxy.URL, "SSL_CERT_FILE": nodeBundle(b, proxy.CABundle),
-	}), ecr
+// nodeEnv is env as kubelet passes it on a node whose AWS calls go
+// through a proxy that terminates TLS for any host with a CA named caName,
+// appended to a copy of the system bundle, and hands the requests to h.
+func nodeEnv(b *testing.B, h http.Handler, caName string, env map[string]string) []string {
+	proxy := newMITMProxyCA(b, h, caName)
+	env = maps.Clone(env)
+	env["HTTPS_PROXY"], env["SSL_CERT_FILE"] = proxy.URL, nodeBundle(b, proxy.CABundle)
+	return kubeletEnv(b, env)
 }
 
 // nodeBundle is a copy of the system CA bundle with the PEM file ca

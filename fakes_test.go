@@ -266,9 +266,14 @@ type mitmProxy struct {
 }
 
 func newMITMProxy(t testing.TB, handler http.Handler) *mitmProxy {
+	return newMITMProxyCA(t, handler, "test CA")
+}
+
+// newMITMProxyCA is newMITMProxy with a CA named caName.
+func newMITMProxyCA(t testing.TB, handler http.Handler, caName string) *mitmProxy {
 	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: caName},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
 	}

@@ -98,50 +98,59 @@ func writeFile(t *testing.T, dir, name string, data []byte) string {
 	return path
 }
 
+// awsTestRoot names a test root as an AWS root, as awsRootNames see it.
+const awsTestRoot = "Amazon Root CA 1 (test)"
+
 // TestEndToEndSystemRoots runs the binary against an ECR whose CA is in
 // the system bundle (SSL_CERT_FILE), the certificate directory
 // (SSL_CERT_DIR), both, or neither: the servers trusted are exactly those
-// crypto/x509's system pool trusts, and a server the bundle alone does
-// not verify costs one more connection, never a failure it would not
-// have had.
+// crypto/x509's system pool trusts, and each try after the bundle's AWS
+// roots costs one more connection, never a failure it would not have had.
 func TestEndToEndSystemRoots(t *testing.T) {
 	now := time.Now()
-	server := newTestCA(t, "test root", nil, now.Add(-time.Hour), now.Add(time.Hour))
-	expired := newTestCA(t, "test root", server.key, now.Add(-2*time.Hour), now.Add(-time.Hour))
-	other := newTestCA(t, "other root", nil, now.Add(-time.Hour), now.Add(time.Hour))
-	// The roots each case puts where: "server" is the CA of the server's
-	// certificate (the proxy's, through a proxy), "expired" the same CA
-	// (name and key) expired, "other" an unrelated one.
+	// Roots by role: "server" is the CA of the server's certificate (the
+	// proxy's, through a proxy), named as an AWS root when awsServer is
+	// set; "expired" the same CA (name and key) expired; "aws" an
+	// unrelated CA named as an AWS root, as every real bundle has.
 	tests := []struct {
 		name        string
-		bundle, dir string // in SSL_CERT_FILE and in a file of SSL_CERT_DIR
-		awsCABundle string // in AWS_CA_BUNDLE, when set
+		bundle, dir string // roles in SSL_CERT_FILE and in a file of SSL_CERT_DIR
+		awsCABundle string // roles in AWS_CA_BUNDLE, when set
+		awsServer   bool
 		serverName  string // the name in the server's certificate
 		proxy       bool   // through HTTPS_PROXY to ECR's own host name
 		wantConns   int
 		wantErr     string // "" for success
 	}{
-		{"CA in the bundle", "server", "", "", "127.0.0.1", false, 1, ""},
-		{"CA in the bundle, through a proxy", "server", "", "", "", true, 1, ""},
-		{"CA only in the directory", "other", "server", "", "127.0.0.1", false, 2, ""},
-		{"CA only in the directory, through a proxy", "other", "server", "", "", true, 2, ""},
-		{"expired root in the bundle, valid one in the directory", "expired", "server", "", "127.0.0.1", false, 2, ""},
-		{"expired root only", "expired", "", "", "127.0.0.1", false, 2, "expired"},
-		{"name mismatch", "server", "server", "", "127.0.0.2", false, 2, "valid for 127.0.0.2, not 127.0.0.1"},
-		{"unknown CA", "other", "other", "", "127.0.0.1", false, 2, "unknown authority"},
-		{"no bundle", "", "server", "", "127.0.0.1", false, 1, ""},
-		{"AWS_CA_BUNDLE trusts its CA", "other", "", "server", "127.0.0.1", false, 1, ""},
-		{"AWS_CA_BUNDLE replaces the system roots", "server", "server", "other", "127.0.0.1", false, 1, "unknown authority"},
+		{"AWS root in the bundle", "aws server", "", "", true, "127.0.0.1", false, 1, ""},
+		{"AWS root in the bundle, through a proxy", "aws server", "", "", true, "", true, 1, ""},
+		{"other root in the bundle", "aws server", "", "", false, "127.0.0.1", false, 2, ""},
+		{"other root in the bundle, through a proxy", "aws server", "", "", false, "", true, 2, ""},
+		{"root only in the directory", "aws", "server", "", false, "127.0.0.1", false, 3, ""},
+		{"root only in the directory, through a proxy", "aws", "server", "", true, "", true, 3, ""},
+		{"expired root in the bundle, valid one in the directory", "expired", "server", "", true, "127.0.0.1", false, 3, ""},
+		{"expired root only", "aws expired", "", "", true, "127.0.0.1", false, 3, "expired"},
+		{"name mismatch", "server", "server", "", true, "127.0.0.2", false, 3, "valid for 127.0.0.2, not 127.0.0.1"},
+		{"unknown CA", "aws", "aws", "", true, "127.0.0.1", false, 3, "unknown authority"},
+		{"no AWS root in the bundle", "server", "", "", false, "127.0.0.1", false, 1, ""},
+		{"no bundle", "", "server", "", true, "127.0.0.1", false, 1, ""},
+		{"AWS_CA_BUNDLE trusts its CA", "aws", "", "server", false, "127.0.0.1", false, 1, ""},
+		{"AWS_CA_BUNDLE replaces the system roots", "server", "server", "aws", true, "127.0.0.1", false, 1, "unknown authority"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
+			caName := map[bool]string{true: awsTestRoot, false: "test root"}[tt.awsServer]
+			server := newTestCA(t, caName, nil, now.Add(-time.Hour), now.Add(time.Hour))
+			roots := map[string][]byte{
+				"expired": newTestCA(t, caName, server.key, now.Add(-2*time.Hour), now.Add(-time.Hour)).pem(),
+				"aws":     newTestCA(t, "Amazon Root CA 4 (test)", nil, now.Add(-time.Hour), now.Add(time.Hour)).pem(),
+			}
 			ecr := newFakeECR(t)
 			env := map[string]string{"AWS_ACCESS_KEY_ID": testAccessKey, "AWS_SECRET_ACCESS_KEY": testSecretKey}
-			roots := map[string][]byte{"expired": expired.pem(), "other": other.pem()}
 			var conns func() int
 			if tt.proxy {
-				proxy := newMITMProxy(t, ecr)
+				proxy := newMITMProxyCA(t, ecr, caName)
 				env["HTTPS_PROXY"] = proxy.URL
 				roots["server"], _ = os.ReadFile(proxy.CABundle)
 				conns = func() int { return len(proxy.Connects()) }
@@ -151,19 +160,25 @@ func TestEndToEndSystemRoots(t *testing.T) {
 				roots["server"] = server.pem()
 				conns = func() int { return int(n.Load()) }
 			}
+			pemOf := func(roles string) []byte {
+				var out []byte
+				for _, r := range strings.Fields(roles) {
+					out = append(out, roots[r]...)
+				}
+				return out
+			}
 			dir := t.TempDir()
+			env["SSL_CERT_FILE"] = filepath.Join(dir, "none.crt")
+			if tt.bundle != "" {
+				env["SSL_CERT_FILE"] = writeFile(t, dir, "bundle.crt", pemOf(tt.bundle))
+			}
 			env["SSL_CERT_DIR"] = filepath.Join(dir, "certs")
 			os.Mkdir(env["SSL_CERT_DIR"], 0o755)
-			if tt.bundle != "" {
-				env["SSL_CERT_FILE"] = writeFile(t, dir, "bundle.crt", roots[tt.bundle])
-			} else {
-				env["SSL_CERT_FILE"] = filepath.Join(dir, "none.crt")
-			}
 			if tt.dir != "" {
-				writeFile(t, env["SSL_CERT_DIR"], "root.pem", roots[tt.dir])
+				writeFile(t, env["SSL_CERT_DIR"], "root.pem", pemOf(tt.dir))
 			}
 			if tt.awsCABundle != "" {
-				env["AWS_CA_BUNDLE"] = writeFile(t, dir, "aws-ca.pem", roots[tt.awsCABundle])
+				env["AWS_CA_BUNDLE"] = writeFile(t, dir, "aws-ca.pem", pemOf(tt.awsCABundle))
 			}
 			r := runBinary(t, env, request("v1", privateImage))
 			if tt.wantErr == "" {
@@ -180,35 +195,61 @@ func TestEndToEndSystemRoots(t *testing.T) {
 	}
 }
 
-// TestLoadSystemBundle: the bundle is left to crypto/x509 (nil) unless it
-// can be read and parsed here, within the bound.
-func TestLoadSystemBundle(t *testing.T) {
-	now := time.Now()
-	ca := newTestCA(t, "test root", nil, now.Add(-time.Hour), now.Add(time.Hour))
+// TestReadSystemBundle: the bundle is left to crypto/x509 (nil) unless
+// it can be read here, within the bound.
+func TestReadSystemBundle(t *testing.T) {
 	dir := t.TempDir()
 	tests := []struct {
 		name, file string
-		wantCerts  int
+		want       bool
 	}{
-		{"a bundle", writeFile(t, dir, "ok.crt", append(ca.pem(), newTestCA(t, "second", nil, now, now.Add(time.Hour)).pem()...)), 2},
-		{"missing", filepath.Join(dir, "missing.crt"), 0},
-		{"no PEM", writeFile(t, dir, "garbage.crt", []byte("not a certificate\n")), 0},
-		{"over the bound", writeFile(t, dir, "huge.crt", append(ca.pem(), make([]byte, maxCABundleBytes)...)), 0},
-		{"a directory", dir, 0},
+		{"a bundle", writeFile(t, dir, "ok.crt", []byte("PEM\n")), true},
+		{"missing", filepath.Join(dir, "missing.crt"), false},
+		{"over the bound", writeFile(t, dir, "huge.crt", make([]byte, maxCABundleBytes+1)), false},
+		{"a directory", dir, false},
 	}
 	for _, tt := range tests {
-		got := 0 // nil: left to crypto/x509
-		if pool := loadSystemBundle(tt.file); pool != nil {
-			got = len(pool.Subjects())
-		}
-		if got != tt.wantCerts {
-			t.Errorf("%s: loadSystemBundle(%q) has %d roots, want %d", tt.name, tt.file, got, tt.wantCerts)
+		if got := readSystemBundle(tt.file); (got != nil) != tt.want {
+			t.Errorf("%s: readSystemBundle(%q) = %.10q, want a bundle: %v", tt.name, tt.file, got, tt.want)
 		}
 	}
 }
 
-// TestRootsFallbackBody: the second try sends the request's body again,
-// and a request whose body cannot be read again is not tried twice.
+// TestAWSRoots: the roots tried first are the bundle's blocks that name an
+// AWS root, each in a form crypto/x509 reads the same way.
+func TestAWSRoots(t *testing.T) {
+	now := time.Now()
+	ca := func(name string) string {
+		return string(newTestCA(t, name, nil, now.Add(-time.Hour), now.Add(time.Hour)).pem())
+	}
+	aws1, aws2, starfield, other := ca("Amazon Root CA 1 (test)"), ca("Amazon Root CA 3 (test)"), ca("Starfield Services Root Certificate Authority - G2 (test)"), ca("test root")
+	tests := []struct {
+		name, bundle string
+		want         int // roots picked
+	}{
+		{"AWS roots among others", other + aws1 + other + starfield + aws2, 3},
+		{"none", other + other, 0},
+		{"comments and blank lines between", "# Amazon Root CA 1\n" + aws1 + "\n\n" + other + "# end\n", 1},
+		{"a marker inside a line", "x" + aws1, 0},
+		{"trailing text on the end line", strings.TrimSuffix(aws1, "\n") + "x\n", 0},
+		{"headers", strings.Replace(aws1, "-----\n", "-----\nProc-Type: 4,ENCRYPTED\n\n", 1), 0},
+		{"no end", strings.Split(aws1, "-----END")[0], 0},
+		{"CRLF", strings.ReplaceAll(aws1, "\n", "\r\n"), 0},
+	}
+	for _, tt := range tests {
+		got := 0
+		if pool := awsRoots([]byte(tt.bundle)); pool != nil {
+			got = len(pool.Subjects())
+		}
+		if got != tt.want {
+			t.Errorf("%s: awsRoots picked %d roots, want %d", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestRootsFallbackBody: a try without roots is skipped, the next try
+// sends the request's body again, and a request whose body cannot be read
+// again is not tried twice.
 func TestRootsFallbackBody(t *testing.T) {
 	now := time.Now()
 	ca := newTestCA(t, "test root", nil, now.Add(-time.Hour), now.Add(time.Hour))
@@ -225,7 +266,10 @@ func TestRootsFallbackBody(t *testing.T) {
 		return &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
 	}
 	other := newTestCA(t, "other", nil, now.Add(-time.Hour), now.Add(time.Hour))
-	rt := &rootsFallback{bundle: trusting(other.cert), system: trusting(ca.cert)}
+	rt := &rootsFallback{tries: []func() *http.Transport{
+		func() *http.Transport { return nil },
+		func() *http.Transport { return trusting(other.cert) },
+	}, system: trusting(ca.cert)}
 
 	req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader("{}"))
 	resp, err := rt.RoundTrip(req)
