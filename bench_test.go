@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 // The cost of whole invocations, for `make bench` (bench.sh): the binary
@@ -14,7 +16,7 @@ package main
 // comes from a second run under /usr/bin/time: a child of this process
 // inherits its peak RSS in rusage (Go starts children with vfork, and
 // Linux counts the parent's memory as the child's until exec), while
-// time(1) starts its child with fork.
+// time(1) starts its child with fork. Linux only, for those two reasons.
 
 import (
 	"bytes"

@@ -53,6 +53,8 @@
 //	    the registry implies
 //	AWS_CA_BUNDLE
 //	    a PEM file of CA certificates that replaces the system roots
+//	SSL_CERT_FILE, SSL_CERT_DIR
+//	    the system roots' bundle file and directories, as Go reads them
 //	AWS_MAX_ATTEMPTS
 //	    attempts per API call, 3 by default
 //	HTTPS_PROXY, HTTP_PROXY, NO_PROXY

@@ -24,6 +24,11 @@ package main
 // the last, so the servers trusted are exactly the system pool's. A
 // server that fails costs two more connections, and one whose chain ends
 // in no AWS root one more.
+//
+// SSL_CERT_FILE reaches this file in the run's configuration, read once
+// with the rest; crypto/x509 reads it again, and SSL_CERT_DIR, from the
+// process's environment when the last try loads the system pool. In the
+// program both are the environment kubelet gave it.
 
 import (
 	"bytes"
