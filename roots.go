@@ -9,13 +9,13 @@ package main
 // certificate directories (/etc/ssl/certs, /etc/pki/tls/certs, or
 // SSL_CERT_DIR). On Debian those hold each root again, one file each, and
 // the bundle itself: about 435 certificates parsed, most of a run's CPU,
-// to verify one chain that ends in one of five AWS roots. So a call is
+// to verify one chain that ends in one of four AWS roots. So a call is
 // tried against a pool that trusts fewer roots, all taken from the system
 // bundle, and tried again against a larger one each time the server's
 // chain fails to verify, for any reason:
 //
 //  1. the bundle's AWS roots: a cheap look at each certificate's bytes
-//     finds the few that name one, and crypto/x509 parses only those;
+//     finds the four that name one, and crypto/x509 parses only those;
 //  2. the whole bundle (a proxy that inspects TLS, the China and isolated
 //     partitions, a custom endpoint);
 //  3. crypto/x509's system pool: the bundle and the directories.
@@ -31,13 +31,16 @@ package main
 // program both are the environment kubelet gave it.
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
+	"io"
 	"io/fs"
 	"net/http"
+	"os"
 	"runtime"
 	"slices"
 	"sync"
@@ -54,29 +57,29 @@ var systemBundles = []string{
 	"/etc/ssl/cert.pem",                                 // Alpine
 }
 
-// awsRootNames are in the certificates of the roots AWS's endpoints chain
-// to: Amazon Trust Services' "Amazon Root CA 1" to "4", cross-signed by
-// "Starfield Services Root Certificate Authority - G2", itself once
-// cross-signed by Starfield Class 2 (the Amazon Trust Services repository
-// lists the five roots; AWS's service endpoints use its certificates).
-// They only choose which roots are tried first: a certificate that
-// matches by accident costs its parse, one that does not costs a try.
-var awsRootNames = [][]byte{[]byte("Amazon Root CA"), []byte("Starfield")}
+// awsRootName is in the certificates of the roots AWS's endpoints chain
+// to: Amazon Trust Services' "Amazon Root CA 1" to "4" (the Amazon Trust
+// Services repository lists them, with the Starfield Services root that
+// cross-signs them for old trust stores; AWS's service endpoints use its
+// certificates). It only chooses the roots tried first: a certificate
+// that holds it by accident costs its parse, a root without it a try.
+const awsRootName = "Amazon Root CA"
 
 // bundleFirst returns t's round trips tried against the bundle's AWS
 // roots, the whole bundle, then the system pool. certFile is
 // SSL_CERT_FILE, which replaces the list of bundles as for crypto/x509.
 // t is returned as it is where this does not apply: roots of its own
 // (AWS_CA_BUNDLE), a system other than Linux (whose pool is not these
-// files), or no bundle that can be read here.
+// files), or no bundle.
 func bundleFirst(t *http.Transport, certFile string) http.RoundTripper {
 	if t.TLSClientConfig.RootCAs != nil || runtime.GOOS != "linux" {
 		return t
 	}
-	bundle := readSystemBundle(certFile)
-	if bundle == nil {
+	bundle := systemBundle(certFile)
+	if bundle == "" {
 		return t
 	}
+	aws := awsRoots(bundle)
 	trusting := func(pool func() *x509.CertPool) func() *http.Transport {
 		return sync.OnceValue(func() *http.Transport {
 			p := pool()
@@ -89,76 +92,78 @@ func bundleFirst(t *http.Transport, certFile string) http.RoundTripper {
 		})
 	}
 	return &rootsFallback{system: t, tries: []func() *http.Transport{
-		trusting(func() *x509.CertPool { return awsRoots(bundle) }),
-		trusting(func() *x509.CertPool {
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(bundle) {
-				return nil
-			}
-			return pool
-		}),
+		trusting(func() *x509.CertPool { return aws }),
+		trusting(func() *x509.CertPool { return bundleRoots(bundle) }),
 	}}
 }
 
-// readSystemBundle reads the bundle crypto/x509 would read (only certFile
-// when set), or returns nil to leave the roots to crypto/x509: when none
-// exists, or the one it would read cannot be read here.
-func readSystemBundle(certFile string) []byte {
+// systemBundle is the bundle crypto/x509 reads (only certFile when set):
+// the first that exists, "" when none does. One that exists but cannot be
+// read here leaves the roots to the last try, crypto/x509's own.
+func systemBundle(certFile string) string {
 	files := systemBundles
 	if certFile != "" {
 		files = []string{certFile}
 	}
 	for _, f := range files {
-		data, err := readFileBounded(f, maxCABundleBytes)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
+		if _, err := os.Stat(f); !errors.Is(err, fs.ErrNotExist) {
+			return f
 		}
-		if err != nil {
-			return nil
-		}
-		return data
 	}
-	return nil
+	return ""
+}
+
+// bundleRoots is the whole bundle, read as crypto/x509 reads it, or nil.
+func bundleRoots(bundle string) *x509.CertPool {
+	data, err := readFileBounded(bundle, maxCABundleBytes)
+	pool := x509.NewCertPool()
+	if err != nil || !pool.AppendCertsFromPEM(data) {
+		return nil
+	}
+	return pool
 }
 
 // awsRoots returns the bundle's certificates that name an AWS root, or
-// nil. Each PEM block is decoded into one reused buffer and searched for
-// the names; crypto/x509 reads the few blocks that match, as it reads the
-// whole bundle. A block is taken only in the strict form (its markers on
-// lines of their own, nothing but base64 between) in which crypto/x509
-// takes it too, so that the pool is part of the bundle's.
-func awsRoots(bundle []byte) *x509.CertPool {
-	begin, end := []byte("-----BEGIN CERTIFICATE-----\n"), []byte("\n-----END CERTIFICATE-----")
-	var pool *x509.CertPool
-	var der []byte
-	for {
-		i := bytes.Index(bundle, begin)
-		if i < 0 {
-			return pool
-		}
-		j := bytes.Index(bundle[i:], end)
-		if j < 0 {
-			return pool
-		}
-		block, body, rest := bundle[i:i+j+len(end)], bundle[i+len(begin):i+j], bundle[i+j+len(end):]
-		atLineStart := i == 0 || bundle[i-1] == '\n'
-		atLineEnd := len(rest) == 0 || rest[0] == '\n'
-		bundle = rest
-		der = slices.Grow(der[:0], base64.StdEncoding.DecodedLen(len(body)))
-		n, err := base64.StdEncoding.Decode(der[:cap(der)], body) // skips newlines
-		if err != nil || !atLineStart || !atLineEnd || !namesAWSRoot(der[:n]) {
-			continue
-		}
-		if pool == nil {
-			pool = x509.NewCertPool()
-		}
-		pool.AppendCertsFromPEM(block)
+// nil. The bundle is read line by line through one small buffer, and each
+// PEM block's base64 decoded into one reused buffer and searched for the
+// name; crypto/x509 parses the few that hold it. A block is taken only in
+// a form crypto/x509 reads the same way (its markers on lines of their
+// own, nothing but base64 between), so that the pool is part of the
+// bundle's.
+func awsRoots(bundle string) *x509.CertPool {
+	f, err := os.Open(bundle)
+	if err != nil {
+		return nil
 	}
-}
-
-// namesAWSRoot reports whether a certificate's bytes hold an AWS root's name.
-func namesAWSRoot(der []byte) bool {
-	return slices.ContainsFunc(awsRootNames, func(name []byte) bool { return bytes.Contains(der, name) })
+	defer f.Close()
+	sc := bufio.NewScanner(io.LimitReader(f, maxCABundleBytes))
+	sc.Buffer(make([]byte, 32<<10), 32<<10) // lines of a bundle are 64 characters
+	var pool *x509.CertPool
+	var body, der []byte // body: the base64 of the block being read
+	inBlock := false
+	for sc.Scan() {
+		switch line := sc.Bytes(); {
+		case string(line) == "-----BEGIN CERTIFICATE-----":
+			body, inBlock = body[:0], true
+		case !inBlock:
+		case string(line) == "-----END CERTIFICATE-----":
+			inBlock = false
+			der = slices.Grow(der[:0], base64.StdEncoding.DecodedLen(len(body)))
+			n, err := base64.StdEncoding.Decode(der[:cap(der)], body)
+			if err != nil || !bytes.Contains(der[:n], []byte(awsRootName)) {
+				continue
+			}
+			if cert, err := x509.ParseCertificate(bytes.Clone(der[:n])); err == nil {
+				if pool == nil {
+					pool = x509.NewCertPool()
+				}
+				pool.AddCert(cert)
+			}
+		default:
+			body = append(body, line...)
+		}
+	}
+	return pool
 }
 
 // rootsFallback sends a request with each try's roots in turn, the next

@@ -9,6 +9,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"math/big"
@@ -195,22 +196,47 @@ func TestEndToEndSystemRoots(t *testing.T) {
 	}
 }
 
-// TestReadSystemBundle: the bundle is left to crypto/x509 (nil) unless
-// it can be read here, within the bound.
-func TestReadSystemBundle(t *testing.T) {
+// TestSystemBundle: SSL_CERT_FILE replaces the list of bundles, and a
+// bundle is used when it exists, readable or not.
+func TestSystemBundle(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct{ certFile, want string }{
+		{writeFile(t, dir, "ok.crt", nil), filepath.Join(dir, "ok.crt")},
+		{filepath.Join(dir, "missing.crt"), ""},
+		{dir, dir},
+	} {
+		if got := systemBundle(tt.certFile); got != tt.want {
+			t.Errorf("systemBundle(%q) = %q, want %q", tt.certFile, got, tt.want)
+		}
+	}
+}
+
+// roots counts the roots of a pool, nil counting none.
+func roots(pool *x509.CertPool) int {
+	if pool == nil {
+		return 0
+	}
+	return len(pool.Subjects())
+}
+
+// TestBundleRoots: the second try reads the whole bundle within the
+// bound, or leaves the roots to the last try (nil).
+func TestBundleRoots(t *testing.T) {
+	now := time.Now()
+	ca := newTestCA(t, "test root", nil, now.Add(-time.Hour), now.Add(time.Hour)).pem()
 	dir := t.TempDir()
 	tests := []struct {
 		name, file string
-		want       bool
+		want       int
 	}{
-		{"a bundle", writeFile(t, dir, "ok.crt", []byte("PEM\n")), true},
-		{"missing", filepath.Join(dir, "missing.crt"), false},
-		{"over the bound", writeFile(t, dir, "huge.crt", make([]byte, maxCABundleBytes+1)), false},
-		{"a directory", dir, false},
+		{"a bundle", writeFile(t, dir, "ok.crt", append(ca, ca...)), 1}, // one root, twice
+		{"no PEM", writeFile(t, dir, "garbage.crt", []byte("not a certificate\n")), 0},
+		{"over the bound", writeFile(t, dir, "huge.crt", append(ca, make([]byte, maxCABundleBytes)...)), 0},
+		{"a directory", dir, 0},
 	}
 	for _, tt := range tests {
-		if got := readSystemBundle(tt.file); (got != nil) != tt.want {
-			t.Errorf("%s: readSystemBundle(%q) = %.10q, want a bundle: %v", tt.name, tt.file, got, tt.want)
+		if got := roots(bundleRoots(tt.file)); got != tt.want {
+			t.Errorf("%s: bundleRoots(%q) has %d roots, want %d", tt.name, tt.file, got, tt.want)
 		}
 	}
 }
@@ -222,28 +248,32 @@ func TestAWSRoots(t *testing.T) {
 	ca := func(name string) string {
 		return string(newTestCA(t, name, nil, now.Add(-time.Hour), now.Add(time.Hour)).pem())
 	}
-	aws1, aws2, starfield, other := ca("Amazon Root CA 1 (test)"), ca("Amazon Root CA 3 (test)"), ca("Starfield Services Root Certificate Authority - G2 (test)"), ca("test root")
+	aws1, aws3, starfield, other := ca("Amazon Root CA 1 (test)"), ca("Amazon Root CA 3 (test)"), ca("Starfield Services Root Certificate Authority - G2 (test)"), ca("test root")
 	tests := []struct {
 		name, bundle string
 		want         int // roots picked
 	}{
-		{"AWS roots among others", other + aws1 + other + starfield + aws2, 3},
-		{"none", other + other, 0},
+		{"AWS roots among others", other + aws1 + other + starfield + aws3, 2},
+		{"none", other + starfield, 0},
 		{"comments and blank lines between", "# Amazon Root CA 1\n" + aws1 + "\n\n" + other + "# end\n", 1},
+		{"CRLF", strings.ReplaceAll(aws1, "\n", "\r\n"), 1},
+		{"no newline at the end", strings.TrimSuffix(aws1, "\n"), 1},
 		{"a marker inside a line", "x" + aws1, 0},
 		{"trailing text on the end line", strings.TrimSuffix(aws1, "\n") + "x\n", 0},
 		{"headers", strings.Replace(aws1, "-----\n", "-----\nProc-Type: 4,ENCRYPTED\n\n", 1), 0},
+		{"spaces in the base64", strings.Replace(aws1, "-----\n", "-----\n ", 1), 0},
 		{"no end", strings.Split(aws1, "-----END")[0], 0},
-		{"CRLF", strings.ReplaceAll(aws1, "\n", "\r\n"), 0},
+		{"a second begin", "-----BEGIN CERTIFICATE-----\nAAAA\n" + aws1, 1},
 	}
-	for _, tt := range tests {
-		got := 0
-		if pool := awsRoots([]byte(tt.bundle)); pool != nil {
-			got = len(pool.Subjects())
-		}
-		if got != tt.want {
+	dir := t.TempDir()
+	for i, tt := range tests {
+		file := writeFile(t, dir, fmt.Sprint(i), []byte(tt.bundle))
+		if got := roots(awsRoots(file)); got != tt.want {
 			t.Errorf("%s: awsRoots picked %d roots, want %d", tt.name, got, tt.want)
 		}
+	}
+	if got := roots(awsRoots(filepath.Join(dir, "missing"))); got != 0 {
+		t.Errorf("awsRoots of a missing file picked %d roots", got)
 	}
 }
 
