@@ -42,7 +42,6 @@ import (
 	"net/http"
 	"os"
 	"runtime"
-	"slices"
 	"sync"
 )
 
@@ -72,29 +71,24 @@ const awsRootName = "Amazon Root CA"
 // (AWS_CA_BUNDLE), a system other than Linux (whose pool is not these
 // files), or no bundle.
 func bundleFirst(t *http.Transport, certFile string) http.RoundTripper {
-	if t.TLSClientConfig.RootCAs != nil || runtime.GOOS != "linux" {
-		return t
-	}
 	bundle := systemBundle(certFile)
-	if bundle == "" {
+	if t.TLSClientConfig.RootCAs != nil || runtime.GOOS != "linux" || bundle == "" {
 		return t
-	}
-	aws := awsRoots(bundle)
-	trusting := func(pool func() *x509.CertPool) func() *http.Transport {
-		return sync.OnceValue(func() *http.Transport {
-			p := pool()
-			if p == nil {
-				return nil
-			}
-			c := t.Clone()
-			c.TLSClientConfig.RootCAs = p
-			return c
-		})
 	}
 	return &rootsFallback{system: t, tries: []func() *http.Transport{
-		trusting(func() *x509.CertPool { return aws }),
-		trusting(func() *x509.CertPool { return bundleRoots(bundle) }),
+		sync.OnceValue(func() *http.Transport { return trusting(t, awsRoots(bundle)) }),
+		sync.OnceValue(func() *http.Transport { return trusting(t, bundleRoots(bundle)) }),
 	}}
+}
+
+// trusting is a copy of t that trusts pool alone, nil without a pool.
+func trusting(t *http.Transport, pool *x509.CertPool) *http.Transport {
+	if pool == nil {
+		return nil
+	}
+	c := t.Clone()
+	c.TLSClientConfig.RootCAs = pool
+	return c
 }
 
 // systemBundle is the bundle crypto/x509 reads (only certFile when set):
@@ -148,12 +142,12 @@ func awsRoots(bundle string) *x509.CertPool {
 		case !inBlock:
 		case string(line) == "-----END CERTIFICATE-----":
 			inBlock = false
-			der = slices.Grow(der[:0], base64.StdEncoding.DecodedLen(len(body)))
-			n, err := base64.StdEncoding.Decode(der[:cap(der)], body)
-			if err != nil || !bytes.Contains(der[:n], []byte(awsRootName)) {
+			var err error
+			der, err = base64.StdEncoding.AppendDecode(der[:0], body)
+			if err != nil || !bytes.Contains(der, []byte(awsRootName)) {
 				continue
 			}
-			if cert, err := x509.ParseCertificate(bytes.Clone(der[:n])); err == nil {
+			if cert, err := x509.ParseCertificate(bytes.Clone(der)); err == nil {
 				if pool == nil {
 					pool = x509.NewCertPool()
 				}
@@ -185,25 +179,18 @@ func (r *rootsFallback) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err == nil || !errors.As(err, &certErr) {
 			return resp, err
 		}
-		if req, err = resend(req, err); err != nil {
+		// The handshake failed before the request was written, but
+		// RoundTrip closed its body: the next try gets a fresh one
+		// (net/http sets GetBody for the in-memory bodies of AWS calls).
+		if req.GetBody == nil && req.Body != nil && req.Body != http.NoBody {
 			return nil, err
+		}
+		req = req.Clone(req.Context())
+		if req.GetBody != nil {
+			if req.Body, err = req.GetBody(); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return r.system.RoundTrip(req)
-}
-
-// resend is req to send again after err, a failed handshake: the request
-// was not written, but RoundTrip has closed its body, so it gets a fresh
-// one (net/http sets GetBody for the in-memory bodies of AWS calls). A
-// body that cannot be read again leaves err as the answer.
-func resend(req *http.Request, err error) (*http.Request, error) {
-	again := req.Clone(req.Context())
-	switch {
-	case req.GetBody != nil:
-		again.Body, err = req.GetBody()
-		return again, err
-	case req.Body != nil && req.Body != http.NoBody:
-		return nil, err
-	}
-	return again, nil
 }
