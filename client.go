@@ -150,9 +150,9 @@ func newHTTPClient(o httpOptions) *http.Client {
 }
 
 // newAWSHTTPClient is the client for ECR and STS: through the proxy the
-// environment names, verified against the system roots or caBundle
-// (AWS_CA_BUNDLE).
-func newAWSHTTPClient(caBundle string) (*http.Client, error) {
+// environment names, verified against caBundle (AWS_CA_BUNDLE) or else the
+// system roots, tried cheapest first (roots.go; certFile is SSL_CERT_FILE).
+func newAWSHTTPClient(caBundle, certFile string) (*http.Client, error) {
 	o := httpOptions{timeout: attemptTimeout, proxy: true}
 	if caBundle != "" {
 		pool, err := loadCABundle(caBundle)
@@ -161,7 +161,9 @@ func newAWSHTTPClient(caBundle string) (*http.Client, error) {
 		}
 		o.roots = pool
 	}
-	return newHTTPClient(o), nil
+	hc := newHTTPClient(o)
+	hc.Transport = bundleFirst(hc.Transport.(*http.Transport), certFile)
+	return hc, nil
 }
 
 // loadCABundle reads the PEM file named by AWS_CA_BUNDLE.

@@ -15,7 +15,7 @@ import (
 // testClient is an awsClient trusting caBundle, with warnings collected.
 func testClient(t *testing.T, caBundle string, maxAttempts int, now func() time.Time) (*awsClient, *[]string) {
 	t.Helper()
-	hc, err := newAWSHTTPClient(caBundle)
+	hc, err := newAWSHTTPClient(caBundle, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ package main
 // forms in which untrusted text may appear in an error.
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"errors"
@@ -40,11 +41,20 @@ func readFileBounded(path string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := readBounded(f, max)
-	if err != nil {
+	// A buffer sized from the file's length: io.ReadAll grows one from 512
+	// bytes, copying and faulting in each size, which for a 200 KiB CA
+	// bundle was 4% of a run's CPU.
+	var buf bytes.Buffer
+	if fi, err := f.Stat(); err == nil {
+		buf.Grow(int(min(fi.Size(), max)) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(f, max+1)); err != nil {
 		return nil, fmt.Errorf("%q: %w", path, err)
 	}
-	return data, nil
+	if int64(buf.Len()) > max {
+		return nil, fmt.Errorf("%q: %w", path, &tooLargeError{max})
+	}
+	return buf.Bytes(), nil
 }
 
 // maxQuoted bounds the quoted form of an untrusted string in an error.

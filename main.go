@@ -67,6 +67,8 @@
 //	    "true": every configured endpoint is ignored
 //	AWS_CA_BUNDLE
 //	    a PEM file of CA certificates that replaces the system roots
+//	SSL_CERT_FILE, SSL_CERT_DIR
+//	    the system roots' bundle file and directories, as Go reads them
 //	AWS_MAX_ATTEMPTS
 //	    attempts per API call, 3 by default
 //	HTTPS_PROXY, HTTP_PROXY, NO_PROXY
@@ -265,6 +267,7 @@ type config struct {
 	region      string // AWS_REGION, AWS_DEFAULT_REGION, the profile's region
 	endpoints   endpointConfig
 	caBundle    string // AWS_CA_BUNDLE, else the profile's ca_bundle
+	certFile    string // SSL_CERT_FILE: the system roots' bundle
 	maxAttempts int
 	chain       chainConfig
 	ecrRoleARN  string // AWS_ECR_ROLE_ARN: the pods' role when no annotation names one
@@ -282,6 +285,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	cfg := config{
 		region:     firstSet(getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION"), p.get("region")),
 		caBundle:   firstSet(getenv("AWS_CA_BUNDLE"), p.get("ca_bundle")),
+		certFile:   getenv("SSL_CERT_FILE"),
 		chain:      chain,
 		ecrRoleARN: getenv("AWS_ECR_ROLE_ARN"),
 	}
@@ -378,7 +382,7 @@ func parseMaxAttempts(name, v string, base int) (int, error) {
 
 // awsClient builds the run's client for ECR and STS.
 func (in *invocation) awsClient() (*awsClient, error) {
-	hc, err := newAWSHTTPClient(in.cfg.caBundle)
+	hc, err := newAWSHTTPClient(in.cfg.caBundle, in.cfg.certFile)
 	if err != nil {
 		return nil, err
 	}

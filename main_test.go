@@ -676,11 +676,6 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	}
 }
 
-// The cost of whole invocations, for `make bench`: the binary as `make`
-// builds it, run as kubelet runs it (the request on stdin, the
-// environment, one process per image), against the local TLS fakes, for
-// the credential sources nodes use most.
-
 // kubeletEnv is the whole environment of a run: env, PATH, and a HOME of
 // its own so that no real AWS files are read. Tests never reach for the
 // real metadata address: IMDS is off unless env points it somewhere.
