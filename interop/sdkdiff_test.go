@@ -353,8 +353,8 @@ func classifyLong(want, got outcome) string {
 	return map[string]string{
 		"identity":        "the binary signs ECR as another identity than the SDK",
 		"endpoint":        "the binary calls other endpoints than the SDK",
-		"binary fails":    "the binary fails where the SDK succeeds",
-		"binary succeeds": "the binary succeeds where the SDK fails",
+		"binary fails":    "the binary fails where it must succeed as the SDK does",
+		"binary succeeds": "the binary succeeds where it must fail (the SDK fails, or a deliberate refusal applies)",
 		"other":           "the binary makes other calls than the SDK",
 	}[classify(want, got)]
 }
