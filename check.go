@@ -30,6 +30,8 @@ var recommendedGlobs = []string{
 	"*.dkr.ecr.*.amazonaws.eu", "*.dkr.ecr.*.c2s.ic.gov", "*.dkr.ecr-fips.*.c2s.ic.gov",
 	"*.dkr.ecr.*.sc2s.sgov.gov", "*.dkr.ecr-fips.*.sc2s.sgov.gov", "*.dkr.ecr.*.cloud.adc-e.uk",
 	"*.dkr.ecr-fips.*.cloud.adc-e.uk", "*.dkr.ecr.*.csp.hci.ic.gov", "*.dkr.ecr-fips.*.csp.hci.ic.gov",
+	"*.dkr-ecr.*.on.amazonwebservices.eu", "*.dkr-ecr.*.on.aws.ic.gov", "*.dkr-ecr.*.on.aws.scloud",
+	"*.dkr-ecr.*.on.cloud-aws.adc-e.uk", "*.dkr-ecr.*.on.aws.hci.ic.gov",
 	"public.ecr.aws", "ecr-public.aws.com",
 }
 

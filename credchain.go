@@ -148,6 +148,11 @@ func loadChainConfig(getenv func(string) string) (chainConfig, error) {
 	if profileVar == "AWS_PROFILE" && !cfg.profileFound {
 		return cfg, fmt.Errorf("%s names profile %s, which is in neither %s nor %s", profileVar, shortQuote(cfg.profileName), fileName(cfg.configFile), fileName(cfg.credentialsFile))
 	}
+	// The profile's endpoint mode is refused when bad even where the
+	// environment's wins, as the SDK loads it either way.
+	if _, err := imdsModeEndpoint(cfg.profile.get("ec2_metadata_service_endpoint_mode")); err != nil {
+		return cfg, fmt.Errorf("ec2_metadata_service_endpoint_mode of profile %s: %w", cfg.profileName, err)
+	}
 	// The metadata endpoint settings may come from the profile too; the
 	// environment wins (SPEC §5, §6).
 	cfg.imds, err = loadIMDSConfig(func(name string) string {

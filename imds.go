@@ -71,27 +71,34 @@ func (e *imdsUnavailableError) Error() string { return e.reason }
 // the other two are not checked: a service never called cannot be
 // misconfigured in a way that matters.
 func loadIMDSConfig(getenv func(string) string) (imdsConfig, error) {
+	// Like the SDK, a bad mode is refused whatever else is set.
+	endpoint, err := imdsModeEndpoint(getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE"))
+	if err != nil {
+		return imdsConfig{}, fmt.Errorf("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: %w", err)
+	}
 	// Like the SDK: only a case-insensitive "true" disables; "false" and any
 	// other value leave the service enabled.
 	if strings.EqualFold(getenv("AWS_EC2_METADATA_DISABLED"), "true") {
 		return imdsConfig{disabled: true}, nil
 	}
 	if raw := getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT"); raw != "" {
-		endpoint, err := parseIMDSEndpoint(raw)
-		if err != nil {
+		if endpoint, err = parseIMDSEndpoint(raw); err != nil {
 			return imdsConfig{}, fmt.Errorf("AWS_EC2_METADATA_SERVICE_ENDPOINT: %w", err)
 		}
-		return imdsConfig{endpoint: endpoint}, nil
 	}
-	// Like the SDK: the mode is trimmed and compared without regard to case.
-	mode := strings.TrimSpace(getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE"))
-	switch {
+	return imdsConfig{endpoint: endpoint}, nil
+}
+
+// imdsModeEndpoint is the endpoint of an endpoint mode, trimmed and
+// compared without regard to case, as the SDK does.
+func imdsModeEndpoint(mode string) (string, error) {
+	switch mode = strings.TrimSpace(mode); {
 	case mode == "", strings.EqualFold(mode, "IPv4"):
-		return imdsConfig{endpoint: imdsIPv4Endpoint}, nil
+		return imdsIPv4Endpoint, nil
 	case strings.EqualFold(mode, "IPv6"):
-		return imdsConfig{endpoint: imdsIPv6Endpoint}, nil
+		return imdsIPv6Endpoint, nil
 	}
-	return imdsConfig{}, fmt.Errorf("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: %q is neither IPv4 nor IPv6", mode)
+	return "", fmt.Errorf("%s is neither IPv4 nor IPv6", shortQuote(mode))
 }
 
 // parseIMDSEndpoint checks that raw is an absolute http or https URL naming

@@ -292,10 +292,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if cfg.endpoints, err = loadEndpointConfig(getenv, chain.files, p); err != nil {
 		return cfg, err
 	}
+	// The profile's value is parsed even when the variable wins, as the
+	// SDK loads (and refuses) it either way.
+	if cfg.maxAttempts, err = parseMaxAttempts("max_attempts of profile "+p.name, p.get("max_attempts"), 0); err != nil {
+		return cfg, err
+	}
 	if v := getenv("AWS_MAX_ATTEMPTS"); v != "" {
 		cfg.maxAttempts, err = parseMaxAttempts("AWS_MAX_ATTEMPTS", v, 10)
-	} else {
-		cfg.maxAttempts, err = parseMaxAttempts("max_attempts of profile "+p.name, p.get("max_attempts"), 0)
 	}
 	return cfg, err
 }

@@ -43,11 +43,13 @@ var partitions = [...]struct {
 }
 
 // dualStackRegistrySuffix is where a partition's dual-stack (IPv6)
-// registry names (dkr-ecr…) live, beside its dnsSuffix (SPEC §2).
-var dualStackRegistrySuffix = map[string]string{
-	"aws":        "on.aws",
-	"aws-us-gov": "on.aws",
-	"aws-cn":     "on.amazonwebservices.com.cn",
+// registry names (dkr-ecr…) live: "on." and the dual-stack API suffix
+// without its "api." (on.aws, on.amazonwebservices.com.cn, and for the
+// ISO and EUSC partitions on.aws.ic.gov, on.aws.scloud, on.aws.hci.ic.gov,
+// on.cloud-aws.adc-e.uk, on.amazonwebservices.eu, as the ECS agent's
+// registry patterns name them; SPEC §2).
+func dualStackRegistrySuffix(p partition) string {
+	return "on." + strings.TrimPrefix(p.dualStackSuffix, "api.")
 }
 
 // registry is what an image's host names: the key kubelet matches the
@@ -67,7 +69,8 @@ type registry struct {
 // (SPEC §2 table): each partition's dnsSuffix and dual-stack suffix.
 var privateHostSuffixes = [...]string{
 	"amazonaws.com", "amazonaws.com.cn", "amazonaws.eu", "on.aws", "on.amazonwebservices.com.cn",
-	"sc2s.sgov.gov", "c2s.ic.gov", "cloud.adc-e.uk", "csp.hci.ic.gov",
+	"sc2s.sgov.gov", "c2s.ic.gov", "cloud.adc-e.uk", "csp.hci.ic.gov", "on.aws.ic.gov", "on.aws.scloud",
+	"on.aws.hci.ic.gov", "on.cloud-aws.adc-e.uk", "on.amazonwebservices.eu",
 }
 
 // lookalikeParts and lookalikeSuffixes mark a host that failed the ECR
@@ -204,10 +207,16 @@ func privateRegistry(host string, h privateHost) (registry, error) {
 	if !validRegion(region) {
 		return registry{}, fmt.Errorf("invalid registry host %s: %s is not an AWS region", shortQuote(host), shortQuote(region))
 	}
-	p := partitionOf(region)
-	if suffix != p.dnsSuffix && suffix != dualStackRegistrySuffix[p.name] {
-		return registry{}, fmt.Errorf("invalid registry host %s: region %s is in partition %s, which does not serve registries under %s",
-			shortQuote(host), region, p.name, suffix)
+	// A dkr-ecr name lives under the partition's dual-stack suffix and a
+	// dkr.ecr name under its DNS suffix: no AWS source names the mixed
+	// forms (dkr-ecr…amazonaws.com, dkr.ecr…on.aws).
+	p, kind, want := partitionOf(region), "dkr.ecr", partitionOf(region).dnsSuffix
+	if sep == "-" {
+		kind, want = "dkr-ecr", dualStackRegistrySuffix(p)
+	}
+	if suffix != want {
+		return registry{}, fmt.Errorf("invalid registry host %s: region %s is in partition %s, whose %s registries are under %s, not %s",
+			shortQuote(host), region, p.name, kind, want, suffix)
 	}
 	return registry{
 		host:      host,
@@ -215,7 +224,7 @@ func privateRegistry(host string, h privateHost) (registry, error) {
 		region:    region,
 		partition: p,
 		fips:      fips != "",
-		dualStack: sep == "-" || strings.HasPrefix(suffix, "on."),
+		dualStack: sep == "-",
 	}, nil
 }
 

@@ -78,6 +78,18 @@ func TestParseRegistry(t *testing.T) {
 			priv(acct+".dkr.ecr.us-isof-south-1.csp.hci.ic.gov", "us-isof-south-1", pISOF, false, false), "https://api.ecr.us-isof-south-1.csp.hci.ic.gov"},
 		{acct + ".dkr.ecr.eusc-de-east-1.amazonaws.eu/app", "",
 			priv(acct+".dkr.ecr.eusc-de-east-1.amazonaws.eu", "eusc-de-east-1", pEUSC, false, false), "https://api.ecr.eusc-de-east-1.amazonaws.eu"},
+		// The ISO and EUSC partitions' dual-stack names, as the ECS agent's
+		// registry patterns give them.
+		{acct + ".dkr-ecr.us-iso-east-1.on.aws.ic.gov/app", "",
+			priv(acct+".dkr-ecr.us-iso-east-1.on.aws.ic.gov", "us-iso-east-1", pISO, false, true), "https://ecr.us-iso-east-1.api.aws.ic.gov"},
+		{acct + ".dkr-ecr.us-isob-east-1.on.aws.scloud/app", "",
+			priv(acct+".dkr-ecr.us-isob-east-1.on.aws.scloud", "us-isob-east-1", pISOB, false, true), "https://ecr.us-isob-east-1.api.aws.scloud"},
+		{acct + ".dkr-ecr.eu-isoe-west-1.on.cloud-aws.adc-e.uk/app", "",
+			priv(acct+".dkr-ecr.eu-isoe-west-1.on.cloud-aws.adc-e.uk", "eu-isoe-west-1", pISOE, false, true), "https://ecr.eu-isoe-west-1.api.cloud-aws.adc-e.uk"},
+		{acct + ".dkr-ecr.us-isof-south-1.on.aws.hci.ic.gov/app", "",
+			priv(acct+".dkr-ecr.us-isof-south-1.on.aws.hci.ic.gov", "us-isof-south-1", pISOF, false, true), "https://ecr.us-isof-south-1.api.aws.hci.ic.gov"},
+		{acct + ".dkr-ecr.eusc-de-east-1.on.amazonwebservices.eu/app", "",
+			priv(acct+".dkr-ecr.eusc-de-east-1.on.amazonwebservices.eu", "eusc-de-east-1", pEUSC, false, true), "https://ecr.eusc-de-east-1.api.amazonwebservices.eu"},
 
 		// Reference forms: no path, tag, digest, tag and digest, port, https://.
 		{acct + ".dkr.ecr.eu-west-1.amazonaws.com", "",
@@ -164,6 +176,11 @@ func TestParseRegistryHostile(t *testing.T) {
 		{"suffix look-alike, no region", ecr + ".evil.com/app", "", ""},
 		{"prefix look-alike", "evil.com." + ecr + "x/app", region, ""},
 		{"dual-stack look-alike", acct + ".dkr-ecr.us-east-1.on.aws.evil.com/app", region, ""},
+		// Forms no AWS source names: a dual-stack name under the plain
+		// suffix, a plain one under the dual-stack suffix.
+		{"dkr-ecr under amazonaws.com", acct + ".dkr-ecr.us-west-2.amazonaws.com/app", region, ""},
+		{"dkr.ecr under on.aws", acct + ".dkr.ecr.us-west-2.on.aws/app", region, ""},
+		{"ISO dual-stack suffix in the wrong partition", acct + ".dkr-ecr.us-west-2.on.aws.ic.gov/app", region, ""},
 		{"public look-alike", "public.ecr.aws.evil.com/app", region, ""},
 		{"public sub-domain", "evil.public.ecr.aws/app", region, ""},
 		{"ecr-public look-alike", "ecr-public.aws.com.evil.com/app", region, ""},

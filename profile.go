@@ -136,22 +136,22 @@ const profilePrefix = "profile "
 // iniSections is a parsed INI file: section name (as written, trimmed) → key (lower-cased) → value.
 type iniSections map[string]map[string]string
 
-// parseINI parses one shared config/credentials file. The SDK's tokenizer
-// refuses nothing: a line it cannot classify is skipped, so the only error
-// here is our own size bound. An indented `key = value` line right under a
-// key whose value is empty (`s3 =`, `ecr =` in a services section) is a
-// sub-property of that key, kept as "parent.key"; any other indented
-// property is an ordinary one, as if it were not indented (SPEC §5; the
-// SDK's tokenizer). Continuation lines (indented, no separator) are
-// ignored, where the SDK appends them to the previous value after a
-// newline: no key we read can hold a newline, and keeping values
-// single-line keeps them safe to log and to pass to a shell.
+// parseINI parses one shared config/credentials file as the SDK's
+// tokenizer and parser do (SPEC §5). It refuses nothing: a line it cannot
+// classify is skipped, so the only error here is our own size bound. An
+// indented `key = value` line right under a key whose value is empty
+// (`s3 =`, `ecr =` in a services section) is a sub-property of that key,
+// kept as "parent.key" with any comment; any other indented property is an
+// ordinary one, its comment cut after its quotes are removed (so an
+// indented `"v" # c` keeps its quotes, as in the SDK). An indented line
+// without a separator continues the value of a key that has one, joined
+// with a newline, which no region, ARN or key survives.
 func parseINI(data []byte) (iniSections, error) {
 	if len(data) > maxSharedFileSize {
 		return nil, fmt.Errorf("parse shared file: %d bytes, more than the %d allowed", len(data), maxSharedFileSize)
 	}
 	sections := iniSections{}
-	section, parent := "", ""
+	section, last := "", "" // last: the section's latest key
 	// The SDK splits on "\n" only; a CR left by CRLF is removed by the
 	// TrimSpace calls below, as in the SDK.
 	for line := range strings.SplitSeq(string(data), "\n") {
@@ -159,24 +159,32 @@ func parseINI(data []byte) (iniSections, error) {
 			continue
 		}
 		if name, ok := parseSectionHeader(line); ok {
-			section, parent = name, ""
+			section, last = name, ""
 			if name != "" && sections[name] == nil {
 				sections[name] = map[string]string{} // duplicate sections merge
 			}
 			continue
 		}
-		key, value, ok := parseProperty(line)
-		switch {
-		case !ok || section == "":
-			// unrecognised line, or a key before any section (SDK: ignored)
-		case parent != "" && (line[0] == ' ' || line[0] == '\t'):
-			sections[section][parent+"."+key] = value
-		default:
-			sections[section][key] = value // duplicate keys: the last wins
-			parent = ""
-			if value == "" {
-				parent = key
+		if section == "" {
+			continue // a key before any section (SDK: ignored)
+		}
+		values := sections[section]
+		if line[0] != ' ' && line[0] != '\t' {
+			if key, value, ok := splitProperty(cutComment(line)); ok {
+				values[key], last = value, key // duplicate keys: the last wins
 			}
+			continue
+		}
+		rest := strings.TrimLeft(line, " \t")
+		key, value, ok := splitProperty(rest)
+		switch {
+		case !ok && last != "" && values[last] != "":
+			values[last] += "\n" + rest
+		case !ok:
+		case last != "" && values[last] == "":
+			values[last+"."+key] = value
+		default:
+			values[key], last = strings.TrimSpace(cutComment(value)), key
 		}
 	}
 	return sections, nil
@@ -210,17 +218,21 @@ func parseSectionHeader(line string) (name string, ok bool) {
 	return s[:i] + " " + strings.TrimLeft(s[i:], " \t"), true
 }
 
-// parseProperty splits `key = value` or `key: value` (SPEC §5). An inline
-// comment needs a space or tab before its `#` or `;` (strings.go
-// trimPropertyComment), so `a#b` and URLs with fragments survive. The
-// separator is whichever of `=` and `:` comes first (splitProperty), so
-// `role_arn = arn:aws:...` splits at `=`. Comments are cut before quotes are
-// removed, as in the SDK: `"a #b"` gives `"a`.
-func parseProperty(line string) (key, value string, ok bool) {
-	s := line
+// cutComment cuts an inline comment: it needs a space or tab before its
+// `#` or `;` (strings.go trimPropertyComment), so `a#b` and URLs with
+// fragments survive.
+func cutComment(s string) string {
 	for _, marker := range [...]string{" #", " ;", "\t#", "\t;"} {
 		s, _, _ = strings.Cut(s, marker)
 	}
+	return s
+}
+
+// splitProperty splits `key = value` or `key: value` (SPEC §5): the
+// separator is whichever of `=` and `:` comes first (splitProperty), so
+// `role_arn = arn:aws:...` splits at `=`. Comments are cut before quotes are
+// removed, as in the SDK: `"a #b"` gives `"a`.
+func splitProperty(s string) (key, value string, ok bool) {
 	sep := strings.IndexByte(s, '=')
 	if colon := strings.IndexByte(s, ':'); sep < 0 || (colon >= 0 && colon < sep) {
 		sep = colon

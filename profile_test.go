@@ -153,8 +153,14 @@ func TestParseINI(t *testing.T) {
 			iniSections{"profile x": {"role_arn": "r", "credential_source": "Ec2InstanceMetadata"}}},
 		{"services section", "[services s]\necr =\n  endpoint_url = https://e\nsts =\n\tendpoint_url = https://s\n",
 			iniSections{"services s": {"ecr": "", "ecr.endpoint_url": "https://e", "sts": "", "sts.endpoint_url": "https://s"}}},
-		// Continuation lines are ignored: values never span lines.
-		{"continuation", "[a]\nk = first\n  second\nj = x\n", iniSections{"a": {"k": "first", "j": "x"}}},
+		// A continuation line joins the value with a newline, as in the SDK
+		// (so a region or ARN continued this way fails as it does there);
+		// after an empty value, or with no key yet, it is ignored.
+		{"continuation", "[a]\nk = first\n  second # kept\nj = x\n", iniSections{"a": {"k": "first\nsecond # kept", "j": "x"}}},
+		{"continuation after an empty value", "[a]\n  alone\nk =\n  more\n", iniSections{"a": {"k": ""}}},
+		// An indented property's quotes go before its comment does (SDK order).
+		{"indented quoted value with a comment", "[a]\n  region = \"us-west-2\" # c\nk = \"v\" # c\n", iniSections{"a": {"region": `"us-west-2"`, "k": "v"}}},
+		{"sub-property keeps its comment", "[a]\ns3 =\n  max = 10 # c\n", iniSections{"a": {"s3": "", "s3.max": "10 # c"}}},
 		// No final newline is needed.
 		{"no final newline", "[a]\nk = v", iniSections{"a": {"k": "v"}}},
 	}

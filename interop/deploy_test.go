@@ -38,6 +38,11 @@ var deployImages = []string{
 	"123456789012.dkr.ecr-fips.eu-isoe-west-1.cloud.adc-e.uk/app",
 	"123456789012.dkr.ecr.us-isof-south-1.csp.hci.ic.gov/app",
 	"123456789012.dkr.ecr-fips.us-isof-south-1.csp.hci.ic.gov/app",
+	"123456789012.dkr-ecr.eusc-de-east-1.on.amazonwebservices.eu/app",
+	"123456789012.dkr-ecr.us-iso-east-1.on.aws.ic.gov/app",
+	"123456789012.dkr-ecr.us-isob-east-1.on.aws.scloud/app",
+	"123456789012.dkr-ecr.eu-isoe-west-1.on.cloud-aws.adc-e.uk/app",
+	"123456789012.dkr-ecr.us-isof-south-1.on.aws.hci.ic.gov/app",
 	"public.ecr.aws/docker/library/busybox",
 	"ecr-public.aws.com/docker/library/busybox",
 }

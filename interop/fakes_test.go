@@ -44,12 +44,14 @@ type awsCall struct {
 // SigV4 signer from what arrived and the known secret; any difference is
 // a problem the test reports.
 type fakeAWS struct {
-	password         string        // ECR password handed out
-	tokenLife        time.Duration // ECR token life
-	ecrError         string        // when set, ECR fails with this __type
-	account          string        // for proxyEndpoint
-	webIdentityToken string        // the only token STS accepts
-	issued           awsKey        // what STS hands out
+	password         string                      // ECR password handed out
+	tokenLife        time.Duration               // ECR token life
+	ecrError         string                      // when set, ECR fails with this __type
+	account          string                      // for proxyEndpoint
+	webIdentityToken string                      // the only token STS accepts
+	paddedTokenOK    bool                        // also accept it with trailing whitespace
+	issued           awsKey                      // what STS hands out
+	issueFor         func(roleARN string) awsKey // when set, what STS hands out per role
 
 	mu       sync.Mutex
 	keys     map[string]awsKey
@@ -240,7 +242,11 @@ func (f *fakeAWS) serveWebIdentity(w http.ResponseWriter, r *http.Request, call 
 		f.problem(w, 400, "InvalidParameterValue", "AssumeRoleWithWebIdentity is signed: "+a)
 		return
 	}
-	if call.Form.Get("WebIdentityToken") != f.webIdentityToken || f.webIdentityToken == "" {
+	sent := call.Form.Get("WebIdentityToken")
+	if f.paddedTokenOK {
+		sent = strings.TrimRight(sent, " \t\r\n")
+	}
+	if sent != f.webIdentityToken || f.webIdentityToken == "" {
 		f.problem(w, 400, "InvalidIdentityToken", "WebIdentityToken is not the pod's token")
 		return
 	}
@@ -252,13 +258,17 @@ func (f *fakeAWS) serveWebIdentity(w http.ResponseWriter, r *http.Request, call 
 // the STS XML answer.
 func (f *fakeAWS) issue(w http.ResponseWriter, call awsCall, action string) {
 	f.record(call)
+	issued := f.issued
+	if f.issueFor != nil {
+		issued = f.issueFor(call.Form.Get("RoleArn"))
+	}
 	f.mu.Lock()
-	f.keys[f.issued.AccessKeyID] = f.issued
+	f.keys[issued.AccessKeyID] = issued
 	f.mu.Unlock()
 	expiration := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
 	var buf bytes.Buffer
 	fmt.Fprintf(&buf, `<%sResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><%sResult><Credentials>`, action, action)
-	for _, kv := range [][2]string{{"AccessKeyId", f.issued.AccessKeyID}, {"SecretAccessKey", f.issued.SecretAccessKey}, {"SessionToken", f.issued.SessionToken}, {"Expiration", expiration}} {
+	for _, kv := range [][2]string{{"AccessKeyId", issued.AccessKeyID}, {"SecretAccessKey", issued.SecretAccessKey}, {"SessionToken", issued.SessionToken}, {"Expiration", expiration}} {
 		fmt.Fprintf(&buf, "<%s>", kv[0])
 		xml.EscapeText(&buf, []byte(kv[1]))
 		fmt.Fprintf(&buf, "</%s>", kv[0])

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"sync"
@@ -110,6 +111,9 @@ func (p *connectProxy) tunnel(conn net.Conn, host, target string) {
 	ln := &oneConnListener{conn: tls.Server(conn, p.ca.serverConfig(host)), addr: conn.LocalAddr(), done: make(chan struct{})}
 	inner := &http.Server{
 		Handler: p.handler,
+		// A client that rejects the leaf (a test without the suite's CA)
+		// is the test's business, not log noise.
+		ErrorLog: log.New(io.Discard, "", 0),
 		BaseContext: func(net.Listener) context.Context {
 			return context.WithValue(context.Background(), connectTargetKey{}, target)
 		},
