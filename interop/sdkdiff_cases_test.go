@@ -328,8 +328,9 @@ func profileSettings(l *caseList) {
 	l.add("4", "endpoint_url in the credentials file when the config has the profile", imgPrivate, withEnvKeys("env"), cfg("[default]\nregion = us-west-2\n"), creds("[default]\nendpoint_url = https://all.vpce.example\n"))
 	l.add("4", "endpoint_url in the credentials file alone", imgPrivate, withEnvKeys("env"), creds("[default]\nendpoint_url = https://all.vpce.example\n"))
 	l.add("4", "AWS_USE_FIPS_ENDPOINT=yes", imgPrivate, withEnvKeys("env"), env("AWS_USE_FIPS_ENDPOINT", "yes"))
-	l.add("4", "empty AWS_ENDPOINT_URL hides the services section", imgPrivate, withEnvKeys("env"), env("AWS_ENDPOINT_URL", ""),
-		cfg("[default]\nendpoint_url = https://all.vpce.example\n"+svc+svcs))
+	// Not compared: an AWS_ENDPOINT_URL set to "" hides the services
+	// section in the SDK; the binary reads an empty variable as unset
+	// (README, differences from the AWS SDK).
 	l.add("4", "AWS_USE_FIPS_ENDPOINT with AWS_ENDPOINT_URL_ECR", imgPrivate, withEnvKeys("env"), env("AWS_USE_FIPS_ENDPOINT", "true", "AWS_ENDPOINT_URL_ECR", "https://ecr.env.example"))
 	l.add("4", "use_dualstack_endpoint with endpoint_url", imgPrivate, withEnvKeys("env"), p("use_dualstack_endpoint = true\nendpoint_url = https://all.vpce.example\n"))
 	l.add("4", "region in the profile for a mirror", imgMirror, withEnvKeys("env"), p("region = eu-west-1\n"))
