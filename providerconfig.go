@@ -291,19 +291,13 @@ func providerProblems(p credentialProvider) []string {
 	}
 	if t := p.TokenAttributes; t != nil {
 		check(p.APIVersion != "credentialprovider.kubelet.k8s.io/v1", "tokenAttributes needs apiVersion credentialprovider.kubelet.k8s.io/v1")
-		out = append(out, tokenProblems(*t)...)
+		tokenProblems(*t, func(bad bool, format string, a ...any) { check(bad, "tokenAttributes: "+format, a...) })
 	}
 	return out
 }
 
-// tokenProblems are the rules for tokenAttributes (KEP-4412).
-func tokenProblems(t tokenAttributes) []string {
-	var out []string
-	check := func(bad bool, format string, a ...any) {
-		if bad {
-			out = append(out, "tokenAttributes: "+fmt.Sprintf(format, a...))
-		}
-	}
+// tokenProblems checks the rules for tokenAttributes (KEP-4412).
+func tokenProblems(t tokenAttributes, check func(bad bool, format string, a ...any)) {
 	check(t.ServiceAccountTokenAudience == "", "serviceAccountTokenAudience is required")
 	check(t.RequireServiceAccount == nil, "requireServiceAccount is required")
 	check(t.RequireServiceAccount != nil && !*t.RequireServiceAccount && len(t.RequiredServiceAccountAnnotationKeys) > 0,
@@ -317,7 +311,6 @@ func tokenProblems(t tokenAttributes) []string {
 		}
 	}
 	check(t.CacheType != "ServiceAccount" && t.CacheType != "Token", "cacheType is %s, want ServiceAccount or Token", shortQuote(t.CacheType))
-	return out
 }
 
 // qualifiedName is apimachinery's IsQualifiedName (IsLabelKey): an
