@@ -139,11 +139,8 @@ func (p *yamlParser) node(block bool) (v any, err error) {
 		p.n, p.col = n, col
 		return p.mapping(col)
 	}
-	if p.n, p.col = n, col; p.peek() == '[' || p.peek() == '{' {
-		v, err = p.flow()
-	} else {
-		v, err = p.scalar(false)
-	}
+	p.n, p.col = n, col
+	v, err = p.scalar(false)
 	// Only blanks or a comment may follow a value on its line.
 	if n := p.n; err == nil && p.skipBlank() && p.n == n {
 		err = p.errorf("unexpected %q after a value", p.peek())
@@ -221,8 +218,11 @@ func (p *yamlParser) key(flow bool, m map[string]any) (string, error) {
 	return k, err
 }
 
+// scalar reads a scalar or a flow collection.
 func (p *yamlParser) scalar(flow bool) (any, error) {
 	switch c := p.peek(); {
+	case c == '[' || c == '{':
+		return p.flow()
 	case c == '"' || c == '\'':
 		return p.quoted()
 	case yamlUnsupported[c] != "":
@@ -339,12 +339,7 @@ func (p *yamlParser) flowEntry(open byte, seq *[]any, m map[string]any) error {
 			return err
 		}
 	}
-	var v any
-	if c := p.peek(); c == '[' || c == '{' {
-		v, err = p.flow()
-	} else {
-		v, err = p.scalar(true)
-	}
+	v, err := p.scalar(true)
 	if open == '[' {
 		*seq = append(*seq, v)
 	} else {
@@ -355,11 +350,9 @@ func (p *yamlParser) flowEntry(open byte, seq *[]any, m map[string]any) error {
 
 // flowSpace skips blanks, comments and line breaks inside a flow collection.
 func (p *yamlParser) flowSpace() error {
-	for p.skipSpace(); p.peek() == 0 || p.peek() == '#'; p.skipSpace() {
-		if p.n+1 >= len(p.lines) {
-			return p.errorf("flow collection not closed")
-		}
-		p.n, p.col = p.n+1, 0
+	if !p.skipBlank() {
+		p.n = len(p.lines) - 1
+		return p.errorf("flow collection not closed")
 	}
 	return nil
 }
@@ -390,25 +383,13 @@ func resolvePlain(s string) any {
 		if u, err := strconv.ParseUint(plain, 0, 64); err == nil {
 			return u
 		}
-		if f, err := strconv.ParseFloat(plain, 64); err == nil && yamlFloat(plain) {
+		// go-yaml's float pattern, ^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$,
+		// is what ParseFloat reads in these bytes: not Go's hex, inf or nan.
+		if f, err := strconv.ParseFloat(plain, 64); err == nil && allBytes(plain, isFloatByte) {
 			return f
 		}
 	}
 	return s
 }
 
-// yamlFloat reports whether s matches go-yaml v2's float pattern:
-//
-//	^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$
-func yamlFloat(s string) bool {
-	unsigned := func(s string) string {
-		if s != "" && (s[0] == '+' || s[0] == '-') {
-			return s[1:]
-		}
-		return s
-	}
-	mantissa, exp, hasExp := strings.Cut(strings.ReplaceAll(unsigned(s), "E", "e"), "e")
-	whole, frac, hasDot := strings.Cut(mantissa, ".")
-	exp = unsigned(exp)
-	return allBytes(whole+frac, isDigit) && (whole != "" || hasDot && frac != "") && (!hasExp || exp != "" && allBytes(exp, isDigit))
-}
+func isFloatByte(c byte) bool { return isDigit(c) || strings.IndexByte(".eE+-", c) >= 0 }
