@@ -133,11 +133,11 @@ func (p *yamlParser) node(block bool) (v any, err error) {
 	defer func() { p.depth-- }()
 	n, col := p.n, p.col
 	if block && p.entry() {
-		return p.sequence(col)
+		return p.block(col, true)
 	}
 	if _, err := p.key(false, nil); block && err == nil {
 		p.n, p.col = n, col
-		return p.mapping(col)
+		return p.block(col, false)
 	}
 	p.n, p.col = n, col
 	v, err = p.scalar(false)
@@ -148,52 +148,40 @@ func (p *yamlParser) node(block bool) (v any, err error) {
 	return v, err
 }
 
-func (p *yamlParser) sequence(col int) (any, error) {
-	seq := []any{}
-	for p.n < len(p.lines) && p.col == col && p.entry() {
-		p.col++
-		v, err := p.value(col, true)
-		if err != nil {
-			return nil, err
-		}
-		seq = append(seq, v)
-	}
-	return seq, p.dedent(col)
-}
-
-func (p *yamlParser) mapping(col int) (any, error) {
-	m := map[string]any{}
-	for p.n < len(p.lines) && p.col == col {
-		k, err := p.key(false, m)
-		if err == nil {
-			m[k], err = p.value(col, false)
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	return m, p.dedent(col)
-}
-
-// dedent ends a block collection at column col.
-func (p *yamlParser) dedent(col int) error {
-	if p.n < len(p.lines) && p.col > col {
-		return p.errorf("unexpected indentation (scalars over several lines are not supported)")
-	}
-	return nil
-}
-
-// value reads what follows a sequence's "-" or a key's ":" in a block
-// collection at column col: on the same line, or more indented below (a
+// block reads a block sequence (seq) or mapping whose entries start at
+// column col. An entry's value is on its line, or more indented below (a
 // mapping's sequence may also sit at the mapping's own column), or null.
-func (p *yamlParser) value(col int, inSequence bool) (any, error) {
-	if p.skipSpace(); p.peek() != 0 && p.peek() != '#' {
-		return p.node(inSequence)
+func (p *yamlParser) block(col int, seq bool) (any, error) {
+	list, m := []any{}, map[string]any{}
+	for p.n < len(p.lines) && p.col == col && (!seq || p.entry()) {
+		k, err := "", error(nil)
+		if seq {
+			p.col++
+		} else {
+			k, err = p.key(false, m)
+		}
+		var v any
+		if p.skipSpace(); err == nil && p.peek() != 0 && p.peek() != '#' {
+			v, err = p.node(seq)
+		} else if err == nil && p.skipBlank() && (p.col > col || p.col == col && !seq && p.entry()) {
+			v, err = p.node(true)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if seq {
+			list = append(list, v)
+		} else {
+			m[k] = v
+		}
 	}
-	if p.skipBlank() && (p.col > col || p.col == col && !inSequence && p.entry()) {
-		return p.node(true)
+	if p.n < len(p.lines) && p.col > col {
+		return nil, p.errorf("unexpected indentation (scalars over several lines are not supported)")
 	}
-	return nil, nil
+	if seq {
+		return list, nil
+	}
+	return m, nil
 }
 
 // key reads a mapping key and its ":", refusing one already in m. Every
