@@ -283,18 +283,26 @@ func yamlEscape(s string) (rune, int) {
 	return rune(v), n + 1
 }
 
-// flow reads a flow sequence or mapping, which may span lines.
+// flow reads a flow sequence or mapping, which may span lines. A
+// mapping's entry without a value is null.
 func (p *yamlParser) flow() (any, error) {
 	if p.depth++; p.depth > maxConfigDepth {
 		return nil, p.errorf("nested more than %d levels deep", maxConfigDepth)
 	}
 	defer func() { p.depth-- }()
-	open, seq, m := p.peek(), []any{}, map[string]any{}
+	open, list, m := p.peek(), []any{}, map[string]any{}
 	closing := open + 2 // "]" and "}" follow "[" and "{" by two in ASCII
 	p.col++
 	for err := p.flowSpace(); p.peek() != closing || err != nil; err = p.flowSpace() {
-		if err == nil {
-			err = p.flowEntry(open, &seq, m)
+		var k string
+		var v any
+		if err == nil && open == '{' {
+			if k, err = p.key(true, m); err == nil {
+				err = p.flowSpace()
+			}
+		}
+		if c := p.peek(); err == nil && (open == '[' || c != ',' && c != '}') {
+			v, err = p.scalar(true)
 		}
 		if err == nil {
 			err = p.flowSpace()
@@ -305,35 +313,19 @@ func (p *yamlParser) flow() (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		if open == '[' {
+			list = append(list, v)
+		} else {
+			m[k] = v
+		}
 		if p.peek() == ',' {
 			p.col++
 		}
 	}
 	if p.col++; open == '[' {
-		return seq, nil
+		return list, nil
 	}
 	return m, nil
-}
-
-// flowEntry reads one entry of a flow collection: a node, or "key: node".
-func (p *yamlParser) flowEntry(open byte, seq *[]any, m map[string]any) error {
-	k, err := "", error(nil)
-	if open == '{' {
-		if k, err = p.key(true, m); err == nil {
-			err = p.flowSpace()
-		}
-		if c := p.peek(); err != nil || c == ',' || c == '}' {
-			m[k] = nil
-			return err
-		}
-	}
-	v, err := p.scalar(true)
-	if open == '[' {
-		*seq = append(*seq, v)
-	} else {
-		m[k] = v
-	}
-	return err
 }
 
 // flowSpace skips blanks, comments and line breaks inside a flow collection.
