@@ -91,12 +91,10 @@ func kubeletImage(image string) (string, error) {
 func splitDockerDomain(image string) string {
 	domain, rest, ok := strings.Cut(image, "/")
 	switch {
-	case !ok:
+	case !ok || domain != "localhost" && !strings.ContainsAny(domain, ".:") && strings.ToLower(domain) == domain:
 		domain, rest = "docker.io", image
 	case domain == "index.docker.io":
 		domain = "docker.io"
-	case domain != "localhost" && !strings.ContainsAny(domain, ".:") && strings.ToLower(domain) == domain:
-		domain, rest = "docker.io", image
 	}
 	if domain == "docker.io" && !strings.Contains(rest, "/") {
 		rest = "library/" + rest
