@@ -59,34 +59,29 @@ func splitURLHost(host string) (labels []string, port string) {
 // completed. kubelet fails the pull of an image it cannot parse, so no
 // plugin ever sees one.
 func kubeletImage(image string) (string, error) {
-	bad := func(why string) (string, error) {
-		return "", fmt.Errorf("invalid image reference %s: %s", shortQuote(image), why)
+	ref := splitDockerDomain(image)
+	// The grammar's domain is optional: a first component that is no valid
+	// domain may still be a path component ("a_b.c/d" has no domain).
+	remote := ref
+	if domain, rest, _ := strings.Cut(ref, "/"); validDomainAndPort(domain) && validRepository(rest) {
+		remote = rest
 	}
-	if len(image) == 64 && allBytes(image, isLowerHex) {
-		return bad("64 hexadecimal digits are an image ID, not a name")
+	rest, digest, hasDigest := strings.Cut(remote, "@")
+	path, _, _ := strings.Cut(rest, ":")
+	why := ""
+	switch {
+	case len(image) == 64 && allBytes(image, isLowerHex):
+		why = "64 hexadecimal digits are an image ID, not a name"
+	case !validRepository(remote):
+		why = "want [host[:port]/]path[:tag][@digest], the path lowercase"
+	case hasDigest && !kubeletDigest(digest):
+		why = "want a digest sha256:, sha384: or sha512: with as many lowercase hex digits"
+	case len(path) > 255:
+		why = "repository path longer than 255 bytes"
+	default:
+		return ref[:len(ref)-len(remote)] + path, nil
 	}
-	name, digest, hasDigest := strings.Cut(splitDockerDomain(image), "@")
-	if hasDigest && !kubeletDigest(digest) {
-		return bad("want a digest sha256:, sha384: or sha512: with as many lowercase hex digits")
-	}
-	// Neither the domain (it is followed by "/") nor the path holds a ":"
-	// after the last "/": one there starts the tag.
-	if i := strings.LastIndexByte(name, ':'); i >= 0 && !strings.Contains(name[i:], "/") {
-		if !validTag(name[i+1:]) {
-			return bad("invalid tag")
-		}
-		name = name[:i]
-	}
-	path := name
-	if domain, p, _ := strings.Cut(name, "/"); validDomainAndPort(domain) && validRemoteName(p) {
-		path = p
-	} else if !validRemoteName(name) {
-		return bad("want [host[:port]/]path[:tag][@digest], the path lowercase")
-	}
-	if len(path) > 255 {
-		return bad("repository path longer than 255 bytes")
-	}
-	return name, nil
+	return "", fmt.Errorf("invalid image reference %s: %s", shortQuote(image), why)
 }
 
 // splitDockerDomain is distribution/reference's: a first component with
@@ -96,12 +91,10 @@ func kubeletImage(image string) (string, error) {
 func splitDockerDomain(image string) string {
 	domain, rest, ok := strings.Cut(image, "/")
 	switch {
-	case !ok:
+	case !ok || domain != "localhost" && !strings.ContainsAny(domain, ".:") && strings.ToLower(domain) == domain:
 		domain, rest = "docker.io", image
 	case domain == "index.docker.io":
 		domain = "docker.io"
-	case domain != "localhost" && !strings.ContainsAny(domain, ".:") && strings.ToLower(domain) == domain:
-		domain, rest = "docker.io", image
 	}
 	if domain == "docker.io" && !strings.Contains(rest, "/") {
 		rest = "library/" + rest
@@ -137,16 +130,6 @@ func validDomainAndPort(s string) bool {
 	}
 	for _, c := range strings.Split(host, ".") {
 		if c == "" || !isAlnum(c[0]) || !isAlnum(c[len(c)-1]) || !allBytes(c, func(c byte) bool { return isAlnum(c) || c == '-' }) {
-			return false
-		}
-	}
-	return true
-}
-
-// validRemoteName reports whether s is PATHCOMPONENT(?:/PATHCOMPONENT)*.
-func validRemoteName(s string) bool {
-	for _, c := range strings.Split(s, "/") {
-		if !validPathComponent(c) {
 			return false
 		}
 	}

@@ -83,17 +83,19 @@ func readProviderConfig(path string) ([]credentialProvider, []string) {
 	from := map[string]string{} // provider name: its file
 	for _, file := range files {
 		c, err := readConfigFile(file)
-		if err != nil {
-			problems = append(problems, file+": "+err.Error())
+		check := func(bad bool, format string, a ...any) {
+			if bad {
+				problems = append(problems, file+": "+fmt.Sprintf(format, a...))
+			}
 		}
+		check(err != nil, "%v", err)
 		for _, p := range c.Providers {
-			if first, dup := from[p.Name]; dup {
-				problems = append(problems, fmt.Sprintf("%s: provider name %s is already used in %s", file, shortQuote(p.Name), first))
-			}
+			first, dup := from[p.Name]
+			check(dup, "provider name %s is already used in %s", shortQuote(p.Name), first)
 			from[p.Name] = file
-			for _, why := range providerProblems(p) {
-				problems = append(problems, fmt.Sprintf("%s: provider %s: %s", file, shortQuote(p.Name), why))
-			}
+			providerProblems(p, func(bad bool, format string, a ...any) {
+				check(bad, "provider %s: "+format, append([]any{shortQuote(p.Name)}, a...)...)
+			})
 		}
 		providers = append(providers, c.Providers...)
 	}
@@ -260,16 +262,11 @@ func jsonDuplicates(dec *json.Decoder, depth int) error {
 	return err
 }
 
-// providerProblems are validateCredentialProviderConfig's rules for one
-// provider, with kubelet's KubeletServiceAccountTokenForCredentialProviders
-// feature gate on (its default since 1.34).
-func providerProblems(p credentialProvider) []string {
-	var out []string
-	check := func(bad bool, format string, a ...any) {
-		if bad {
-			out = append(out, fmt.Sprintf(format, a...))
-		}
-	}
+// providerProblems checks validateCredentialProviderConfig's rules for one
+// provider, reporting each through check, with kubelet's
+// KubeletServiceAccountTokenForCredentialProviders feature gate on (its
+// default since 1.34).
+func providerProblems(p credentialProvider, check func(bad bool, format string, a ...any)) {
 	check(strings.Contains(p.Name, "/"), "name cannot contain '/'")
 	check(strings.Contains(p.Name, " "), "name cannot contain spaces")
 	// kubelet runs BIN_DIR/NAME, and checks at start that it exists.
@@ -291,19 +288,12 @@ func providerProblems(p credentialProvider) []string {
 	}
 	if t := p.TokenAttributes; t != nil {
 		check(p.APIVersion != "credentialprovider.kubelet.k8s.io/v1", "tokenAttributes needs apiVersion credentialprovider.kubelet.k8s.io/v1")
-		out = append(out, tokenProblems(*t)...)
+		tokenProblems(*t, func(bad bool, format string, a ...any) { check(bad, "tokenAttributes: "+format, a...) })
 	}
-	return out
 }
 
-// tokenProblems are the rules for tokenAttributes (KEP-4412).
-func tokenProblems(t tokenAttributes) []string {
-	var out []string
-	check := func(bad bool, format string, a ...any) {
-		if bad {
-			out = append(out, "tokenAttributes: "+fmt.Sprintf(format, a...))
-		}
-	}
+// tokenProblems checks the rules for tokenAttributes (KEP-4412).
+func tokenProblems(t tokenAttributes, check func(bad bool, format string, a ...any)) {
 	check(t.ServiceAccountTokenAudience == "", "serviceAccountTokenAudience is required")
 	check(t.RequireServiceAccount == nil, "requireServiceAccount is required")
 	check(t.RequireServiceAccount != nil && !*t.RequireServiceAccount && len(t.RequiredServiceAccountAnnotationKeys) > 0,
@@ -317,7 +307,6 @@ func tokenProblems(t tokenAttributes) []string {
 		}
 	}
 	check(t.CacheType != "ServiceAccount" && t.CacheType != "Token", "cacheType is %s, want ServiceAccount or Token", shortQuote(t.CacheType))
-	return out
 }
 
 // qualifiedName is apimachinery's IsQualifiedName (IsLabelKey): an

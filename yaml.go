@@ -133,17 +133,14 @@ func (p *yamlParser) node(block bool) (v any, err error) {
 	defer func() { p.depth-- }()
 	n, col := p.n, p.col
 	if block && p.entry() {
-		return p.sequence(col)
+		return p.block(col, true)
 	}
 	if _, err := p.key(false, nil); block && err == nil {
 		p.n, p.col = n, col
-		return p.mapping(col)
+		return p.block(col, false)
 	}
-	if p.n, p.col = n, col; p.peek() == '[' || p.peek() == '{' {
-		v, err = p.flow()
-	} else {
-		v, err = p.scalar(false)
-	}
+	p.n, p.col = n, col
+	v, err = p.scalar(false)
 	// Only blanks or a comment may follow a value on its line.
 	if n := p.n; err == nil && p.skipBlank() && p.n == n {
 		err = p.errorf("unexpected %q after a value", p.peek())
@@ -151,52 +148,40 @@ func (p *yamlParser) node(block bool) (v any, err error) {
 	return v, err
 }
 
-func (p *yamlParser) sequence(col int) (any, error) {
-	seq := []any{}
-	for p.n < len(p.lines) && p.col == col && p.entry() {
-		p.col++
-		v, err := p.value(col, true)
-		if err != nil {
-			return nil, err
-		}
-		seq = append(seq, v)
-	}
-	return seq, p.dedent(col)
-}
-
-func (p *yamlParser) mapping(col int) (any, error) {
-	m := map[string]any{}
-	for p.n < len(p.lines) && p.col == col {
-		k, err := p.key(false, m)
-		if err == nil {
-			m[k], err = p.value(col, false)
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	return m, p.dedent(col)
-}
-
-// dedent ends a block collection at column col.
-func (p *yamlParser) dedent(col int) error {
-	if p.n < len(p.lines) && p.col > col {
-		return p.errorf("unexpected indentation (scalars over several lines are not supported)")
-	}
-	return nil
-}
-
-// value reads what follows a sequence's "-" or a key's ":" in a block
-// collection at column col: on the same line, or more indented below (a
+// block reads a block sequence (seq) or mapping whose entries start at
+// column col. An entry's value is on its line, or more indented below (a
 // mapping's sequence may also sit at the mapping's own column), or null.
-func (p *yamlParser) value(col int, inSequence bool) (any, error) {
-	if p.skipSpace(); p.peek() != 0 && p.peek() != '#' {
-		return p.node(inSequence)
+func (p *yamlParser) block(col int, seq bool) (any, error) {
+	list, m := []any{}, map[string]any{}
+	for p.n < len(p.lines) && p.col == col && (!seq || p.entry()) {
+		k, err := "", error(nil)
+		if seq {
+			p.col++
+		} else {
+			k, err = p.key(false, m)
+		}
+		var v any
+		if p.skipSpace(); err == nil && p.peek() != 0 && p.peek() != '#' {
+			v, err = p.node(seq)
+		} else if err == nil && p.skipBlank() && (p.col > col || p.col == col && !seq && p.entry()) {
+			v, err = p.node(true)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if seq {
+			list = append(list, v)
+		} else {
+			m[k] = v
+		}
 	}
-	if p.skipBlank() && (p.col > col || p.col == col && !inSequence && p.entry()) {
-		return p.node(true)
+	if p.n < len(p.lines) && p.col > col {
+		return nil, p.errorf("unexpected indentation (scalars over several lines are not supported)")
 	}
-	return nil, nil
+	if seq {
+		return list, nil
+	}
+	return m, nil
 }
 
 // key reads a mapping key and its ":", refusing one already in m. Every
@@ -221,8 +206,11 @@ func (p *yamlParser) key(flow bool, m map[string]any) (string, error) {
 	return k, err
 }
 
+// scalar reads a scalar or a flow collection.
 func (p *yamlParser) scalar(flow bool) (any, error) {
 	switch c := p.peek(); {
+	case c == '[' || c == '{':
+		return p.flow()
 	case c == '"' || c == '\'':
 		return p.quoted()
 	case yamlUnsupported[c] != "":
@@ -295,18 +283,26 @@ func yamlEscape(s string) (rune, int) {
 	return rune(v), n + 1
 }
 
-// flow reads a flow sequence or mapping, which may span lines.
+// flow reads a flow sequence or mapping, which may span lines. A
+// mapping's entry without a value is null.
 func (p *yamlParser) flow() (any, error) {
 	if p.depth++; p.depth > maxConfigDepth {
 		return nil, p.errorf("nested more than %d levels deep", maxConfigDepth)
 	}
 	defer func() { p.depth-- }()
-	open, seq, m := p.peek(), []any{}, map[string]any{}
+	open, list, m := p.peek(), []any{}, map[string]any{}
 	closing := open + 2 // "]" and "}" follow "[" and "{" by two in ASCII
 	p.col++
 	for err := p.flowSpace(); p.peek() != closing || err != nil; err = p.flowSpace() {
-		if err == nil {
-			err = p.flowEntry(open, &seq, m)
+		var k string
+		var v any
+		if err == nil && open == '{' {
+			if k, err = p.key(true, m); err == nil {
+				err = p.flowSpace()
+			}
+		}
+		if c := p.peek(); err == nil && (open == '[' || c != ',' && c != '}') {
+			v, err = p.scalar(true)
 		}
 		if err == nil {
 			err = p.flowSpace()
@@ -317,49 +313,26 @@ func (p *yamlParser) flow() (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		if open == '[' {
+			list = append(list, v)
+		} else {
+			m[k] = v
+		}
 		if p.peek() == ',' {
 			p.col++
 		}
 	}
 	if p.col++; open == '[' {
-		return seq, nil
+		return list, nil
 	}
 	return m, nil
 }
 
-// flowEntry reads one entry of a flow collection: a node, or "key: node".
-func (p *yamlParser) flowEntry(open byte, seq *[]any, m map[string]any) error {
-	k, err := "", error(nil)
-	if open == '{' {
-		if k, err = p.key(true, m); err == nil {
-			err = p.flowSpace()
-		}
-		if c := p.peek(); err != nil || c == ',' || c == '}' {
-			m[k] = nil
-			return err
-		}
-	}
-	var v any
-	if c := p.peek(); c == '[' || c == '{' {
-		v, err = p.flow()
-	} else {
-		v, err = p.scalar(true)
-	}
-	if open == '[' {
-		*seq = append(*seq, v)
-	} else {
-		m[k] = v
-	}
-	return err
-}
-
 // flowSpace skips blanks, comments and line breaks inside a flow collection.
 func (p *yamlParser) flowSpace() error {
-	for p.skipSpace(); p.peek() == 0 || p.peek() == '#'; p.skipSpace() {
-		if p.n+1 >= len(p.lines) {
-			return p.errorf("flow collection not closed")
-		}
-		p.n, p.col = p.n+1, 0
+	if !p.skipBlank() {
+		p.n = len(p.lines) - 1
+		return p.errorf("flow collection not closed")
 	}
 	return nil
 }
@@ -390,25 +363,13 @@ func resolvePlain(s string) any {
 		if u, err := strconv.ParseUint(plain, 0, 64); err == nil {
 			return u
 		}
-		if f, err := strconv.ParseFloat(plain, 64); err == nil && yamlFloat(plain) {
+		// go-yaml's float pattern, ^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$,
+		// is what ParseFloat reads in these bytes: not Go's hex, inf or nan.
+		if f, err := strconv.ParseFloat(plain, 64); err == nil && allBytes(plain, isFloatByte) {
 			return f
 		}
 	}
 	return s
 }
 
-// yamlFloat reports whether s matches go-yaml v2's float pattern:
-//
-//	^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$
-func yamlFloat(s string) bool {
-	unsigned := func(s string) string {
-		if s != "" && (s[0] == '+' || s[0] == '-') {
-			return s[1:]
-		}
-		return s
-	}
-	mantissa, exp, hasExp := strings.Cut(strings.ReplaceAll(unsigned(s), "E", "e"), "e")
-	whole, frac, hasDot := strings.Cut(mantissa, ".")
-	exp = unsigned(exp)
-	return allBytes(whole+frac, isDigit) && (whole != "" || hasDot && frac != "") && (!hasExp || exp != "" && allBytes(exp, isDigit))
-}
+func isFloatByte(c byte) bool { return isDigit(c) || strings.IndexByte(".eE+-", c) >= 0 }
