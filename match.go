@@ -154,10 +154,8 @@ func checkDNSName(name string) string {
 		return "name longer than 253 bytes"
 	}
 	labels := strings.Split(name, ".")
-	for _, l := range labels {
-		if !validLabel(l) {
-			return "each label must be 1-63 of a-z, 0-9 and inner '-'"
-		}
+	if slices.ContainsFunc(labels, func(l string) bool { return !validLabel(l) }) {
+		return "each label must be 1-63 of a-z, 0-9 and inner '-'"
 	}
 	if isNumericLabel(labels[len(labels)-1]) {
 		return "numeric last label: only a dotted-quad IPv4 address may end in a number"
@@ -187,13 +185,8 @@ func isIPv4(s string) bool {
 // validPort reports whether s is a port 1-65535 written in plain decimal,
 // with no sign or leading zero: kubelet compares ports as strings (SPEC §1).
 func validPort(s string) bool {
-	if s == "" || len(s) > 5 || s[0] == '0' {
+	if s == "" || len(s) > 5 || s[0] == '0' || !allBytes(s, isDigit) {
 		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
 	}
 	n, _ := strconv.Atoi(s)
 	return n <= 65535
@@ -203,28 +196,27 @@ func validPort(s string) bool {
 // once its region is valid and its DNS suffix belongs to that region's
 // partition (cn-north-1 is never served under amazonaws.com).
 func privateRegistry(host string, h privateHost) (registry, error) {
-	account, sep, fips, region, suffix := h.account, h.sep, h.fips, h.region, h.suffix
-	if !validRegion(region) {
-		return registry{}, fmt.Errorf("invalid registry host %s: %s is not an AWS region", shortQuote(host), shortQuote(region))
+	if !validRegion(h.region) {
+		return registry{}, fmt.Errorf("invalid registry host %s: %s is not an AWS region", shortQuote(host), shortQuote(h.region))
 	}
 	// A dkr-ecr name lives under the partition's dual-stack suffix and a
 	// dkr.ecr name under its DNS suffix: no AWS source names the mixed
 	// forms (dkr-ecr…amazonaws.com, dkr.ecr…on.aws).
-	p, kind, want := partitionOf(region), "dkr.ecr", partitionOf(region).dnsSuffix
-	if sep == "-" {
+	p, kind, want := partitionOf(h.region), "dkr.ecr", partitionOf(h.region).dnsSuffix
+	if h.sep == "-" {
 		kind, want = "dkr-ecr", dualStackRegistrySuffix(p)
 	}
-	if suffix != want {
+	if h.suffix != want {
 		return registry{}, fmt.Errorf("invalid registry host %s: region %s is in partition %s, whose %s registries are under %s, not %s",
-			shortQuote(host), region, p.name, kind, want, suffix)
+			shortQuote(host), h.region, p.name, kind, want, h.suffix)
 	}
 	return registry{
 		host:      host,
-		account:   account,
-		region:    region,
+		account:   h.account,
+		region:    h.region,
 		partition: p,
-		fips:      fips != "",
-		dualStack: sep == "-",
+		fips:      h.fips != "",
+		dualStack: h.sep == "-",
 	}, nil
 }
 
@@ -247,17 +239,8 @@ func mirrorRegistry(host, name, defaultRegion string) (registry, error) {
 
 // looksLikeAWS reports whether name uses an AWS or ECR domain or label.
 func looksLikeAWS(name string) bool {
-	for _, s := range lookalikeParts {
-		if strings.Contains(name, s) {
-			return true
-		}
-	}
-	for _, s := range lookalikeSuffixes {
-		if strings.HasSuffix("."+name, s) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(lookalikeParts, func(s string) bool { return strings.Contains(name, s) }) ||
+		slices.ContainsFunc(lookalikeSuffixes, func(s string) bool { return strings.HasSuffix("."+name, s) })
 }
 
 // validRegion reports whether s is a plausible AWS region name. The SDKs'
@@ -325,29 +308,28 @@ func customEndpoint(service, override string, ec endpointConfig) (string, error)
 // beside FIPS or dual-stack switched on by the operator it is an error, as
 // in the SDKs.
 func ecrEndpoint(r registry, ec endpointConfig) (endpoint, signingRegion, service string, err error) {
+	name, override, signingRegion, service := "ECR", firstSet(ec.ecr, ec.all), r.region, "ecr"
 	if r.public {
-		if u := firstSet(ec.ecrPublic, ec.all); u != "" {
-			u, err = customEndpoint("ECR Public", u, ec)
-			return u, "us-east-1", "ecr-public", err
-		}
-		return publicEndpoint(ec.useFIPS, r.dualStack || ec.useDualStack), "us-east-1", "ecr-public", nil
+		name, override, signingRegion, service = "ECR Public", firstSet(ec.ecrPublic, ec.all), "us-east-1", "ecr-public"
 	}
-	if u := firstSet(ec.ecr, ec.all); u != "" {
-		u, err = customEndpoint("ECR", u, ec)
-		return u, r.region, "ecr", err
+	if override != "" {
+		endpoint, err = customEndpoint(name, override, ec)
+		return endpoint, signingRegion, service, err
 	}
-	// SPEC §2: the host's -fips and dkr-ecr…on.aws hints count, as users asked.
+	// SPEC §2: the host's -fips and dkr-ecr…on.aws hints count, as users
+	// asked (an ECR Public host is never a FIPS one).
 	fips, dual := r.fips || ec.useFIPS, r.dualStack || ec.useDualStack
-	p := r.partition
-	switch {
-	case fips && dual:
-		return "https://ecr-fips." + r.region + "." + p.dualStackSuffix, r.region, "ecr", nil
-	case dual:
-		return "https://ecr." + r.region + "." + p.dualStackSuffix, r.region, "ecr", nil
-	case fips:
-		return "https://api.ecr-fips." + r.region + "." + p.dnsSuffix, r.region, "ecr", nil
+	if r.public {
+		return publicEndpoint(fips, dual), signingRegion, service, nil
 	}
-	return "https://api.ecr." + r.region + "." + p.dnsSuffix, r.region, "ecr", nil
+	host, suffix := "api.ecr", r.partition.dnsSuffix
+	if dual {
+		host, suffix = "ecr", r.partition.dualStackSuffix
+	}
+	if fips {
+		host += "-fips"
+	}
+	return "https://" + host + "." + r.region + "." + suffix, signingRegion, service, nil
 }
 
 // publicEndpoint returns the ECR Public API endpoint; it lives only in
@@ -379,18 +361,14 @@ func stsEndpoint(region string, ec endpointConfig) (string, error) {
 	if ec.sts != "" {
 		return customEndpoint("STS", ec.sts, ec)
 	}
-	p := partitionOf(region)
-	switch {
-	case ec.useFIPS && ec.useDualStack:
-		return "https://sts-fips." + region + "." + p.dualStackSuffix, nil
-	case ec.useDualStack:
-		return "https://sts." + region + "." + p.dualStackSuffix, nil
-	case ec.useFIPS && p.name == "aws-us-gov":
-		return "https://sts." + region + "." + p.dnsSuffix, nil
-	case ec.useFIPS:
-		return "https://sts-fips." + region + "." + p.dnsSuffix, nil
+	p, host, suffix := partitionOf(region), "sts", partitionOf(region).dnsSuffix
+	if ec.useDualStack {
+		suffix = p.dualStackSuffix
 	}
-	return "https://sts." + region + "." + p.dnsSuffix, nil
+	if ec.useFIPS && (ec.useDualStack || p.name != "aws-us-gov") {
+		host = "sts-fips"
+	}
+	return "https://" + host + "." + region + "." + suffix, nil
 }
 
 // parseEndpointURL validates an operator endpoint override: an absolute
@@ -489,16 +467,12 @@ func validRepository(repo string) bool {
 	if hasDigest && !validDigest(digest) || hasTag && !validTag(tag) {
 		return false
 	}
-	for {
-		component, more, found := strings.Cut(path, "/")
+	for component := range strings.SplitSeq(path, "/") {
 		if !validPathComponent(component) {
 			return false
 		}
-		if !found {
-			return true
-		}
-		path = more
 	}
+	return true
 }
 
 // validPathComponent reports whether c is [a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*:
@@ -519,7 +493,7 @@ func validPathComponent(c string) bool {
 		for k < len(c) && !isLowerAlnum(c[k]) {
 			k++
 		}
-		if sep := c[j:k]; sep != "." && sep != "_" && sep != "__" && !allBytes(sep, isDash) {
+		if sep := c[j:k]; sep != "." && sep != "_" && sep != "__" && strings.Trim(sep, "-") != "" {
 			return false
 		}
 		i = k
@@ -623,9 +597,6 @@ func isLowerAlnum(c byte) bool { return isLower(c) || isDigit(c) }
 
 // isLDH reports whether c is in [a-z0-9-], a lowercase DNS label's bytes.
 func isLDH(c byte) bool { return isLowerAlnum(c) || c == '-' }
-
-// isDash reports whether c is "-".
-func isDash(c byte) bool { return c == '-' }
 
 // isHex reports whether c is in [0-9a-fA-F].
 func isHex(c byte) bool { return isDigit(c) || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
