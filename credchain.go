@@ -243,10 +243,8 @@ func (ch *chain) instanceRegion(ctx context.Context) string {
 	if ch.cfg.imds.disabled || ch.trace.offline {
 		return ""
 	}
-	region, err := ch.imds.region(ctx)
-	if err != nil {
-		return ""
-	}
+	// Any failure answers "": the next fallback, us-east-1, takes over.
+	region, _ := ch.imds.region(ctx)
 	return region
 }
 
@@ -375,16 +373,10 @@ func (ch *chain) resolveProfile(ctx context.Context, files sharedProfiles, p pro
 		return ch.assumeRoleOnTop(ctx, p, base, err)
 	case "source_profile":
 		base, err := ch.sourceProfileCredentials(ctx, files, p, seen)
-		if err != nil {
-			return credentials{}, err
-		}
-		return ch.assumeProfileRole(ctx, p, base)
+		return ch.assumeRoleOnTop(ctx, p, base, err)
 	case "credential_source":
 		base, err := ch.credentialSourceCredentials(ctx, p)
-		if err != nil {
-			return credentials{}, err
-		}
-		return ch.assumeProfileRole(ctx, p, base)
+		return ch.assumeRoleOnTop(ctx, p, base, err)
 	case "web_identity_token_file":
 		in, err := roleInput(p)
 		if err != nil {
@@ -442,18 +434,14 @@ func (ch *chain) credentialSourceCredentials(ctx context.Context, p profile) (cr
 }
 
 // assumeRoleOnTop assumes the profile's role_arn, when it has one, with
-// the profile's own static keys or credential_process output, as
-// aws-sdk-go-v2 does (resolveCredsFromProfile); without one, base is the
-// answer.
+// base: the profile's own static keys or credential_process output, as
+// aws-sdk-go-v2 does (resolveCredsFromProfile), or its source_profile's or
+// credential_source's credentials (profileKind makes those set role_arn).
+// Without one, base is the answer; err, base's failure, is passed through.
 func (ch *chain) assumeRoleOnTop(ctx context.Context, p profile, base credentials, err error) (credentials, error) {
 	if err != nil || p.get("role_arn") == "" {
 		return base, err
 	}
-	return ch.assumeProfileRole(ctx, p, base)
-}
-
-// assumeProfileRole assumes a profile's role_arn with base credentials.
-func (ch *chain) assumeProfileRole(ctx context.Context, p profile, base credentials) (credentials, error) {
 	if err := base.validate("profile " + p.name); err != nil {
 		return credentials{}, err
 	}
