@@ -174,17 +174,13 @@ func provide(ctx context.Context, stdin io.Reader, stderr io.Writer, getenv func
 	if err != nil {
 		return credentialProviderResponse{}, err
 	}
-	cfg, err := loadConfig(getenv)
-	if err != nil {
-		return credentialProviderResponse{}, err
-	}
-	in := &invocation{cfg: cfg, clk: &clock{now: now}, stderr: stderr}
+	clk := &clock{now: now}
 	pod := podIdentity{token: req.ServiceAccountToken, annotations: req.ServiceAccountAnnotations}
-	reg, auth, err := in.login(ctx, req.Image, pod, &chainTrace{})
+	reg, auth, err := registryLogin(ctx, getenv, clk, stderr, req.Image, pod)
 	if err != nil {
 		return credentialProviderResponse{}, err
 	}
-	return newResponse(req.APIVersion, reg.host, auth.username, auth.password, auth.expires, in.clk.Now()), nil
+	return newResponse(req.APIVersion, reg.host, auth.username, auth.password, auth.expires, clk.Now()), nil
 }
 
 // exitCode reports err, if any, as one line on stderr and returns the exit
