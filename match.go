@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // This file maps the image kubelet names (untrusted input) to a registry
@@ -478,27 +479,15 @@ func validRepository(repo string) bool {
 // validPathComponent reports whether c is [a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*:
 // runs of a-z0-9, each pair joined by ".", "_", "__" or any number of "-".
 func validPathComponent(c string) bool {
-	for i := 0; i < len(c); {
-		j := i
-		for j < len(c) && isLowerAlnum(c[j]) {
-			j++
-		}
-		if j == i {
-			return false
-		}
-		if j == len(c) {
-			return true
-		}
-		k := j
-		for k < len(c) && !isLowerAlnum(c[k]) {
-			k++
-		}
-		if sep := c[j:k]; sep != "." && sep != "_" && sep != "__" && strings.Trim(sep, "-") != "" {
-			return false
-		}
-		i = k
+	if c == "" || !isLowerAlnum(c[0]) || !isLowerAlnum(c[len(c)-1]) {
+		return false
 	}
-	return false
+	// What lies between the runs of a-z0-9 (any other byte, non-ASCII
+	// included, lands there and fails).
+	seps := strings.FieldsFunc(c, func(r rune) bool { return r < utf8.RuneSelf && isLowerAlnum(byte(r)) })
+	return !slices.ContainsFunc(seps, func(sep string) bool {
+		return sep != "." && sep != "_" && sep != "__" && strings.Trim(sep, "-") != ""
+	})
 }
 
 // validTag reports whether s is [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}.
