@@ -184,14 +184,11 @@ func loadCABundle(path string) (*x509.CertPool, error) {
 func (c *awsClient) send(ctx context.Context, r awsRequest) ([]byte, error) {
 	for attempt := 1; ; attempt++ {
 		body, err := c.attempt(ctx, r)
+		if err != nil && c.correctSkew(err) {
+			body, err = c.attempt(ctx, r)
+		}
 		if err == nil {
 			return body, nil
-		}
-		if c.correctSkew(err) {
-			body, err = c.attempt(ctx, r)
-			if err == nil {
-				return body, nil
-			}
 		}
 		if ctx.Err() != nil || !retryable(err) || attempt >= c.maxAttempts || !sleep(ctx, backoff(attempt)) {
 			return nil, failure(ctx, r, attempt, err)
@@ -291,11 +288,10 @@ func readResponse(resp *http.Response, decodeError func([]byte) (string, string)
 
 // locationHost is the host a redirect points to, "" when it names none.
 func locationHost(resp *http.Response) string {
-	u, err := resp.Location()
-	if err != nil {
-		return ""
+	if u, err := resp.Location(); err == nil {
+		return u.Host
 	}
-	return u.Host
+	return ""
 }
 
 // cleanCode normalises an AWS error code: cut at the first ':' and keep

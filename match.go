@@ -168,19 +168,10 @@ func checkDNSName(name string) string {
 // decimal (no leading zeros, which some parsers read as octal).
 func isIPv4(s string) bool {
 	parts := strings.Split(s, ".")
-	if len(parts) != 4 {
-		return false
-	}
-	for _, p := range parts {
-		if p == "" || len(p) > 3 || len(p) > 1 && p[0] == '0' {
-			return false
-		}
+	return len(parts) == 4 && !slices.ContainsFunc(parts, func(p string) bool {
 		n, err := strconv.Atoi(p)
-		if err != nil || n > 255 {
-			return false
-		}
-	}
-	return true
+		return err != nil || n > 255 || len(p) > 3 || len(p) > 1 && p[0] == '0'
+	})
 }
 
 // validPort reports whether s is a port 1-65535 written in plain decimal,
