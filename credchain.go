@@ -212,7 +212,7 @@ func (ch *chain) stsRegion(ctx context.Context) (string, error) {
 	}
 	region := firstSet(ch.regions...)
 	if region == "" {
-		region = firstSet(ch.profileRegion(), ch.instanceRegion(ctx), "us-east-1")
+		region = firstSet(ch.cfg.profile.get("region"), ch.instanceRegion(ctx), "us-east-1")
 	}
 	if !validRegion(region) {
 		return "", fmt.Errorf("region %s for STS is not a valid AWS region (check AWS_REGION, AWS_DEFAULT_REGION and the profile's region)", shortQuote(region))
@@ -231,11 +231,6 @@ func (ch *chain) stsTarget(ctx context.Context, ec endpointConfig) (region, endp
 	}
 	endpoint, err = stsEndpoint(region, ec)
 	return region, endpoint, err
-}
-
-// profileRegion is the active profile's region, "" when there is none.
-func (ch *chain) profileRegion() string {
-	return ch.cfg.profile.get("region")
 }
 
 // instanceRegion is the instance's region from IMDS, "" off EC2.
