@@ -408,22 +408,20 @@ func (ch *chain) sourceProfileCredentials(ctx context.Context, files sharedProfi
 // credentialSourceCredentials are the base credentials a role profile's
 // credential_source names (SPEC §5.3).
 func (ch *chain) credentialSourceCredentials(ctx context.Context, p profile) (credentials, error) {
-	var creds credentials
-	var err error
-	switch src := p.get("credential_source"); src {
-	case "Environment":
-		creds, err = environmentSource(ch.cfg.env).fetch(ctx)
-	case "Ec2InstanceMetadata":
-		creds, err = ch.instanceRole(ctx)
-	case "EcsContainer":
-		creds, err = ch.containerSource().fetch(ctx)
-	default:
+	src := p.get("credential_source")
+	fetch, ok := map[string]func(context.Context) (credentials, error){
+		"Environment":         environmentSource(ch.cfg.env).fetch,
+		"Ec2InstanceMetadata": ch.instanceRole,
+		"EcsContainer":        ch.containerSource().fetch,
+	}[src]
+	if !ok {
 		return credentials{}, fmt.Errorf("profile %s: credential_source %s is not Environment, Ec2InstanceMetadata or EcsContainer", shortQuote(p.name), shortQuote(src))
 	}
+	creds, err := fetch(ctx)
 	if err != nil {
 		// Not %w: a source with nothing to offer is this profile's failure,
 		// never a reason for the chain to move on (SPEC §5.3).
-		return credentials{}, fmt.Errorf("profile %s: credential_source %s: %v", shortQuote(p.name), p.get("credential_source"), err)
+		return credentials{}, fmt.Errorf("profile %s: credential_source %s: %v", shortQuote(p.name), src, err)
 	}
 	return creds, nil
 }
