@@ -311,31 +311,18 @@ func ecrEndpoint(r registry, ec endpointConfig) (endpoint, signingRegion, servic
 	// SPEC §2: the host's -fips and dkr-ecr…on.aws hints count, as users
 	// asked (an ECR Public host is never a FIPS one).
 	fips, dual := r.fips || ec.useFIPS, r.dualStack || ec.useDualStack
-	if r.public {
-		return publicEndpoint(fips, dual), signingRegion, service, nil
-	}
-	host, suffix := "api.ecr", r.partition.dnsSuffix
+	host, suffix := "api."+service, r.partition.dnsSuffix
 	if dual {
-		host, suffix = "ecr", r.partition.dualStackSuffix
+		host, suffix = service, r.partition.dualStackSuffix
 	}
-	if fips {
+	switch {
+	case fips && r.public:
+		host = "api.ecr-public-fips" // dual-stack too: ECR Public keeps "api."
+	case fips:
 		host += "-fips"
 	}
+	// ECR Public lives only in us-east-1, r.region of every public registry.
 	return "https://" + host + "." + r.region + "." + suffix, signingRegion, service, nil
-}
-
-// publicEndpoint returns the ECR Public API endpoint; it lives only in
-// us-east-1 (SPEC §2). See ecrEndpoint for the rule set it follows.
-func publicEndpoint(fips, dual bool) string {
-	switch {
-	case fips && dual:
-		return "https://api.ecr-public-fips.us-east-1.api.aws"
-	case dual:
-		return "https://ecr-public.us-east-1.api.aws"
-	case fips:
-		return "https://api.ecr-public-fips.us-east-1.amazonaws.com"
-	}
-	return "https://api.ecr-public.us-east-1.amazonaws.com"
 }
 
 // stsEndpoint returns the regional STS endpoint URL for region, which must
