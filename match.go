@@ -482,18 +482,8 @@ func validDigest(s string) bool {
 	if !ok || len(hex) < 32 || !allBytes(hex, isHex) {
 		return false
 	}
-	start := 0
-	for i := 0; i <= len(algorithm); i++ {
-		if i < len(algorithm) && strings.IndexByte("-_+.", algorithm[i]) < 0 {
-			continue
-		}
-		word := algorithm[start:i]
-		if word == "" || !isLetter(word[0]) || !allBytes(word, isAlnum) {
-			return false
-		}
-		start = i + 1
-	}
-	return true
+	words := strings.Split(strings.NewReplacer("-", ".", "_", ".", "+", ".").Replace(algorithm), ".")
+	return !slices.ContainsFunc(words, func(w string) bool { return w == "" || !isLetter(w[0]) || !allBytes(w, isAlnum) })
 }
 
 // regionShape reports whether s has the shape of every AWS region name so
@@ -509,10 +499,8 @@ func regionShape(s string) bool {
 	if first := parts[0]; len(first) < 2 || len(first) > 4 || !allBytes(first, isLower) {
 		return false
 	}
-	for _, p := range parts[1 : n-1] {
-		if p == "" || len(p) > 16 || !allBytes(p, isLower) {
-			return false
-		}
+	if slices.ContainsFunc(parts[1:n-1], func(p string) bool { return p == "" || len(p) > 16 || !allBytes(p, isLower) }) {
+		return false
 	}
 	last := parts[n-1]
 	return last != "" && len(last) <= 2 && allBytes(last, isDigit)
