@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -326,11 +327,7 @@ func (e *netError) Unwrap() error { return e.err }
 func retryable(err error) bool {
 	var ae *apiError
 	if errors.As(err, &ae) {
-		switch ae.status {
-		case 429, 500, 502, 503, 504:
-			return true
-		}
-		return retryableCodes[ae.code]
+		return slices.Contains([]int{429, 500, 502, 503, 504}, ae.status) || retryableCodes[ae.code]
 	}
 	var ne *netError
 	if !errors.As(err, &ne) {
