@@ -132,10 +132,8 @@ func checkHost(host string) (string, error) {
 	}
 	// One allow-list check refuses uppercase, userinfo, %-escapes, IPv6
 	// brackets, whitespace, control and non-ASCII bytes, `\`, `?` and `#`.
-	for i := 0; i < len(host); i++ {
-		if c := host[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == ':') {
-			return "", bad(fmt.Sprintf("character %q not allowed (want lowercase a-z, 0-9, '.', '-' and a :port)", c))
-		}
+	if i := slices.IndexFunc([]byte(host), func(c byte) bool { return !isLowerAlnum(c) && c != '.' && c != '-' && c != ':' }); i >= 0 {
+		return "", bad(fmt.Sprintf("character %q not allowed (want lowercase a-z, 0-9, '.', '-' and a :port)", host[i]))
 	}
 	name, port, hasPort := strings.Cut(host, ":")
 	if hasPort && !validPort(port) {
@@ -361,10 +359,8 @@ func parseEndpointURL(name, value string) (string, error) {
 		return fmt.Errorf("invalid %s: %s", name, why)
 	}
 	// Refused before parsing, because url.Parse would accept and reshape them.
-	for i := 0; i < len(value); i++ {
-		if c := value[i]; c <= ' ' || c >= 0x7f || strings.IndexByte(`@?#%\`, c) >= 0 {
-			return "", bad(fmt.Sprintf("character %q not allowed (want scheme://host[:port] with no userinfo, query or fragment)", c))
-		}
+	if i := slices.IndexFunc([]byte(value), func(c byte) bool { return c <= ' ' || c >= 0x7f || strings.IndexByte(`@?#%\`, c) >= 0 }); i >= 0 {
+		return "", bad(fmt.Sprintf("character %q not allowed (want scheme://host[:port] with no userinfo, query or fragment)", value[i]))
 	}
 	u, err := url.Parse(value)
 	if err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Opaque != "" {
