@@ -68,35 +68,27 @@ func (ch *chain) call(ctx context.Context, what string, f func(context.Context) 
 	return f(ctx)
 }
 
-// envCredentials are AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
-// AWS_SESSION_TOKEN as read at the start of the run.
-type envCredentials struct {
-	accessKeyID, secretAccessKey, sessionToken string
-}
-
-// environmentSource is the first link (SPEC §5.1). One key without the
-// other is an error, not a reason to look further.
-func environmentSource(env envCredentials) credentialSource {
+// environmentSource is the first link (SPEC §5.1): env holds
+// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN as read at
+// the start of the run. One key without the other is an error, not a
+// reason to look further.
+func environmentSource(env credentials) credentialSource {
 	return credentialSource{name: "environment", fetch: func(context.Context) (credentials, error) {
 		switch {
-		case env.accessKeyID == "" && env.secretAccessKey == "":
+		case env.AccessKeyID == "" && env.SecretAccessKey == "":
 			return credentials{}, &notConfigured{"AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY not set"}
-		case env.accessKeyID == "":
+		case env.AccessKeyID == "":
 			return credentials{}, errors.New("AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not")
-		case env.secretAccessKey == "":
+		case env.SecretAccessKey == "":
 			return credentials{}, errors.New("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not")
 		}
-		return credentials{
-			AccessKeyID:     env.accessKeyID,
-			SecretAccessKey: env.secretAccessKey,
-			SessionToken:    env.sessionToken,
-		}, nil
+		return env, nil
 	}}
 }
 
 // chainConfig is the environment's say on credentials, read once (SPEC §5).
 type chainConfig struct {
-	env             envCredentials
+	env             credentials // the environment's keys, unchecked
 	webIdentity     webIdentityConfig
 	profileName     string         // AWS_PROFILE, else AWS_DEFAULT_PROFILE, else "default"
 	configFile      string         // AWS_CONFIG_FILE, else ~/.aws/config
@@ -119,11 +111,11 @@ func loadChainConfig(getenv func(string) string) (chainConfig, error) {
 	home := homeDir(runtime.GOOS, getenv)
 	profileVar, profileName := firstSetVar(getenv, "AWS_PROFILE", "AWS_DEFAULT_PROFILE")
 	cfg := chainConfig{
-		env: envCredentials{
+		env: credentials{
 			// The SDKs' older names count when the current ones are unset.
-			accessKeyID:     firstSet(getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_ACCESS_KEY")),
-			secretAccessKey: firstSet(getenv("AWS_SECRET_ACCESS_KEY"), getenv("AWS_SECRET_KEY")),
-			sessionToken:    getenv("AWS_SESSION_TOKEN"),
+			AccessKeyID:     firstSet(getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_ACCESS_KEY")),
+			SecretAccessKey: firstSet(getenv("AWS_SECRET_ACCESS_KEY"), getenv("AWS_SECRET_KEY")),
+			SessionToken:    getenv("AWS_SESSION_TOKEN"),
 		},
 		webIdentity: webIdentityConfig{
 			tokenFile:   getenv("AWS_WEB_IDENTITY_TOKEN_FILE"),
