@@ -88,22 +88,19 @@ func environmentSource(env credentials) credentialSource {
 
 // chainConfig is the environment's say on credentials, read once (SPEC §5).
 type chainConfig struct {
-	env             credentials // the environment's keys, unchecked
-	webIdentity     webIdentityConfig
-	profileName     string         // AWS_PROFILE, else AWS_DEFAULT_PROFILE, else "default"
-	configFile      string         // AWS_CONFIG_FILE, else ~/.aws/config
-	credentialsFile string         // AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials
-	files           sharedProfiles // both files, read once
-	profile         profile        // the active profile, merged from both
-	profileFound    bool
-	container       containerConfig
-	imds            imdsConfig
-}
-
-// webIdentityConfig is AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN and
-// AWS_ROLE_SESSION_NAME: IRSA on EKS.
-type webIdentityConfig struct {
-	tokenFile, roleARN, sessionName string
+	env credentials // the environment's keys, unchecked
+	// webIdentity is AWS_ROLE_ARN and AWS_ROLE_SESSION_NAME, the role that
+	// webIdentityTokenFile, AWS_WEB_IDENTITY_TOKEN_FILE, assumes: IRSA on EKS.
+	webIdentity          assumeRoleInput
+	webIdentityTokenFile string
+	profileName          string         // AWS_PROFILE, else AWS_DEFAULT_PROFILE, else "default"
+	configFile           string         // AWS_CONFIG_FILE, else ~/.aws/config
+	credentialsFile      string         // AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials
+	files                sharedProfiles // both files, read once
+	profile              profile        // the active profile, merged from both
+	profileFound         bool
+	container            containerConfig
+	imds                 imdsConfig
 }
 
 // loadChainConfig reads the credential chain's environment.
@@ -117,15 +114,15 @@ func loadChainConfig(getenv func(string) string) (chainConfig, error) {
 			SecretAccessKey: firstSet(getenv("AWS_SECRET_ACCESS_KEY"), getenv("AWS_SECRET_KEY")),
 			SessionToken:    getenv("AWS_SESSION_TOKEN"),
 		},
-		webIdentity: webIdentityConfig{
-			tokenFile:   getenv("AWS_WEB_IDENTITY_TOKEN_FILE"),
+		webIdentity: assumeRoleInput{
 			roleARN:     getenv("AWS_ROLE_ARN"),
 			sessionName: firstSet(getenv("AWS_ROLE_SESSION_NAME"), defaultSessionName),
 		},
-		profileName:     firstSet(profileName, "default"),
-		configFile:      firstSet(getenv("AWS_CONFIG_FILE"), homeFile(home, "config")),
-		credentialsFile: firstSet(getenv("AWS_SHARED_CREDENTIALS_FILE"), homeFile(home, "credentials")),
-		container:       loadContainerConfig(getenv),
+		webIdentityTokenFile: getenv("AWS_WEB_IDENTITY_TOKEN_FILE"),
+		profileName:          firstSet(profileName, "default"),
+		configFile:           firstSet(getenv("AWS_CONFIG_FILE"), homeFile(home, "config")),
+		credentialsFile:      firstSet(getenv("AWS_SHARED_CREDENTIALS_FILE"), homeFile(home, "credentials")),
+		container:            loadContainerConfig(getenv),
 	}
 	var err error
 	if cfg.files.config, cfg.files.creds, err = loadSharedFiles(cfg.configFile, cfg.credentialsFile); err != nil {
@@ -291,14 +288,13 @@ func (ch *chain) sources() []credentialSource {
 // webIdentityFromEnvironment is IRSA: AssumeRoleWithWebIdentity with the
 // token file and role named by the environment.
 func (ch *chain) webIdentityFromEnvironment(ctx context.Context) (credentials, error) {
-	w := ch.cfg.webIdentity
 	switch {
-	case w.tokenFile == "":
+	case ch.cfg.webIdentityTokenFile == "":
 		return credentials{}, &notConfigured{"AWS_WEB_IDENTITY_TOKEN_FILE not set"}
-	case w.roleARN == "":
+	case ch.cfg.webIdentity.roleARN == "":
 		return credentials{}, errors.New("AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not")
 	}
-	return ch.webIdentity(ctx, assumeRoleInput{roleARN: w.roleARN, sessionName: w.sessionName}, w.tokenFile)
+	return ch.webIdentity(ctx, ch.cfg.webIdentity, ch.cfg.webIdentityTokenFile)
 }
 
 // webIdentity reads a web identity token file, afresh on every call
