@@ -287,6 +287,16 @@ func readResponse(resp *http.Response, decodeError func([]byte) (string, string)
 	return nil, e
 }
 
+// withHint adds to err what to check, hint's answer for the AWS error code
+// err carries, if any.
+func withHint(err error, hint func(code string) string) error {
+	var ae *apiError
+	if errors.As(err, &ae) && hint(ae.code) != "" {
+		return fmt.Errorf("%w (%s)", err, hint(ae.code))
+	}
+	return err
+}
+
 // locationHost is the host a redirect points to, "" when it names none.
 func locationHost(resp *http.Response) string {
 	if u, err := resp.Location(); err == nil {
