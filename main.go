@@ -105,6 +105,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -438,10 +439,8 @@ func buildVersion() string {
 	v, module := version, fips140.Version()
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		v = firstSet(v, bi.Main.Version)
-		for _, s := range bi.Settings {
-			if s.Key == "GOFIPS140" {
-				module = s.Value
-			}
+		if i := slices.IndexFunc(bi.Settings, func(s debug.BuildSetting) bool { return s.Key == "GOFIPS140" }); i >= 0 {
+			module = bi.Settings[i].Value
 		}
 	}
 	mode := "off"
