@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -184,14 +185,11 @@ func loadCABundle(path string) (*x509.CertPool, error) {
 func (c *awsClient) send(ctx context.Context, r awsRequest) ([]byte, error) {
 	for attempt := 1; ; attempt++ {
 		body, err := c.attempt(ctx, r)
+		if err != nil && c.correctSkew(err) {
+			body, err = c.attempt(ctx, r)
+		}
 		if err == nil {
 			return body, nil
-		}
-		if c.correctSkew(err) {
-			body, err = c.attempt(ctx, r)
-			if err == nil {
-				return body, nil
-			}
 		}
 		if ctx.Err() != nil || !retryable(err) || attempt >= c.maxAttempts || !sleep(ctx, backoff(attempt)) {
 			return nil, failure(ctx, r, attempt, err)
@@ -289,13 +287,22 @@ func readResponse(resp *http.Response, decodeError func([]byte) (string, string)
 	return nil, e
 }
 
+// withHint adds to err what to check, hint's answer for the AWS error code
+// err carries, if any.
+func withHint(err error, hint func(code string) string) error {
+	var ae *apiError
+	if errors.As(err, &ae) && hint(ae.code) != "" {
+		return fmt.Errorf("%w (%s)", err, hint(ae.code))
+	}
+	return err
+}
+
 // locationHost is the host a redirect points to, "" when it names none.
 func locationHost(resp *http.Response) string {
-	u, err := resp.Location()
-	if err != nil {
-		return ""
+	if u, err := resp.Location(); err == nil {
+		return u.Host
 	}
-	return u.Host
+	return ""
 }
 
 // cleanCode normalises an AWS error code: cut at the first ':' and keep
@@ -330,11 +337,7 @@ func (e *netError) Unwrap() error { return e.err }
 func retryable(err error) bool {
 	var ae *apiError
 	if errors.As(err, &ae) {
-		switch ae.status {
-		case 429, 500, 502, 503, 504:
-			return true
-		}
-		return retryableCodes[ae.code]
+		return slices.Contains([]int{429, 500, 502, 503, 504}, ae.status) || retryableCodes[ae.code]
 	}
 	var ne *netError
 	if !errors.As(err, &ne) {

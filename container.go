@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -139,10 +140,8 @@ func containerFullURL(raw string) (string, error) {
 // that have no business in a URI: controls, spaces, non-ASCII, '\' (which
 // some parsers read as '/') and '#' (a fragment is never sent).
 func checkURIBytes(name, value string) error {
-	for i := 0; i < len(value); i++ {
-		if c := value[i]; c <= ' ' || c >= 0x7f || c == '\\' || c == '#' {
-			return fmt.Errorf("invalid %s: character %q at byte %d not allowed", name, c, i)
-		}
+	if i := slices.IndexFunc([]byte(value), func(c byte) bool { return c <= ' ' || c >= 0x7f || c == '\\' || c == '#' }); i >= 0 {
+		return fmt.Errorf("invalid %s: character %q at byte %d not allowed", name, value[i], i)
 	}
 	return nil
 }

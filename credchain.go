@@ -68,50 +68,39 @@ func (ch *chain) call(ctx context.Context, what string, f func(context.Context) 
 	return f(ctx)
 }
 
-// envCredentials are AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
-// AWS_SESSION_TOKEN as read at the start of the run.
-type envCredentials struct {
-	accessKeyID, secretAccessKey, sessionToken string
-}
-
-// environmentSource is the first link (SPEC §5.1). One key without the
-// other is an error, not a reason to look further.
-func environmentSource(env envCredentials) credentialSource {
+// environmentSource is the first link (SPEC §5.1): env holds
+// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN as read at
+// the start of the run. One key without the other is an error, not a
+// reason to look further.
+func environmentSource(env credentials) credentialSource {
 	return credentialSource{name: "environment", fetch: func(context.Context) (credentials, error) {
 		switch {
-		case env.accessKeyID == "" && env.secretAccessKey == "":
+		case env.AccessKeyID == "" && env.SecretAccessKey == "":
 			return credentials{}, &notConfigured{"AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY not set"}
-		case env.accessKeyID == "":
+		case env.AccessKeyID == "":
 			return credentials{}, errors.New("AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not")
-		case env.secretAccessKey == "":
+		case env.SecretAccessKey == "":
 			return credentials{}, errors.New("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not")
 		}
-		return credentials{
-			AccessKeyID:     env.accessKeyID,
-			SecretAccessKey: env.secretAccessKey,
-			SessionToken:    env.sessionToken,
-		}, nil
+		return env, nil
 	}}
 }
 
 // chainConfig is the environment's say on credentials, read once (SPEC §5).
 type chainConfig struct {
-	env             envCredentials
-	webIdentity     webIdentityConfig
-	profileName     string         // AWS_PROFILE, else AWS_DEFAULT_PROFILE, else "default"
-	configFile      string         // AWS_CONFIG_FILE, else ~/.aws/config
-	credentialsFile string         // AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials
-	files           sharedProfiles // both files, read once
-	profile         profile        // the active profile, merged from both
-	profileFound    bool
-	container       containerConfig
-	imds            imdsConfig
-}
-
-// webIdentityConfig is AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN and
-// AWS_ROLE_SESSION_NAME: IRSA on EKS.
-type webIdentityConfig struct {
-	tokenFile, roleARN, sessionName string
+	env credentials // the environment's keys, unchecked
+	// webIdentity is AWS_ROLE_ARN and AWS_ROLE_SESSION_NAME, the role that
+	// webIdentityTokenFile, AWS_WEB_IDENTITY_TOKEN_FILE, assumes: IRSA on EKS.
+	webIdentity          assumeRoleInput
+	webIdentityTokenFile string
+	profileName          string         // AWS_PROFILE, else AWS_DEFAULT_PROFILE, else "default"
+	configFile           string         // AWS_CONFIG_FILE, else ~/.aws/config
+	credentialsFile      string         // AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials
+	files                sharedProfiles // both files, read once
+	profile              profile        // the active profile, merged from both
+	profileFound         bool
+	container            containerConfig
+	imds                 imdsConfig
 }
 
 // loadChainConfig reads the credential chain's environment.
@@ -119,21 +108,21 @@ func loadChainConfig(getenv func(string) string) (chainConfig, error) {
 	home := homeDir(runtime.GOOS, getenv)
 	profileVar, profileName := firstSetVar(getenv, "AWS_PROFILE", "AWS_DEFAULT_PROFILE")
 	cfg := chainConfig{
-		env: envCredentials{
+		env: credentials{
 			// The SDKs' older names count when the current ones are unset.
-			accessKeyID:     firstSet(getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_ACCESS_KEY")),
-			secretAccessKey: firstSet(getenv("AWS_SECRET_ACCESS_KEY"), getenv("AWS_SECRET_KEY")),
-			sessionToken:    getenv("AWS_SESSION_TOKEN"),
+			AccessKeyID:     firstSet(getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_ACCESS_KEY")),
+			SecretAccessKey: firstSet(getenv("AWS_SECRET_ACCESS_KEY"), getenv("AWS_SECRET_KEY")),
+			SessionToken:    getenv("AWS_SESSION_TOKEN"),
 		},
-		webIdentity: webIdentityConfig{
-			tokenFile:   getenv("AWS_WEB_IDENTITY_TOKEN_FILE"),
+		webIdentity: assumeRoleInput{
 			roleARN:     getenv("AWS_ROLE_ARN"),
 			sessionName: firstSet(getenv("AWS_ROLE_SESSION_NAME"), defaultSessionName),
 		},
-		profileName:     firstSet(profileName, "default"),
-		configFile:      firstSet(getenv("AWS_CONFIG_FILE"), homeFile(home, "config")),
-		credentialsFile: firstSet(getenv("AWS_SHARED_CREDENTIALS_FILE"), homeFile(home, "credentials")),
-		container:       loadContainerConfig(getenv),
+		webIdentityTokenFile: getenv("AWS_WEB_IDENTITY_TOKEN_FILE"),
+		profileName:          firstSet(profileName, "default"),
+		configFile:           firstSet(getenv("AWS_CONFIG_FILE"), homeFile(home, "config")),
+		credentialsFile:      firstSet(getenv("AWS_SHARED_CREDENTIALS_FILE"), homeFile(home, "credentials")),
+		container:            loadContainerConfig(getenv),
 	}
 	var err error
 	if cfg.files.config, cfg.files.creds, err = loadSharedFiles(cfg.configFile, cfg.credentialsFile); err != nil {
@@ -212,7 +201,7 @@ func (ch *chain) stsRegion(ctx context.Context) (string, error) {
 	}
 	region := firstSet(ch.regions...)
 	if region == "" {
-		region = firstSet(ch.profileRegion(), ch.instanceRegion(ctx), "us-east-1")
+		region = firstSet(ch.cfg.profile.get("region"), ch.instanceRegion(ctx), "us-east-1")
 	}
 	if !validRegion(region) {
 		return "", fmt.Errorf("region %s for STS is not a valid AWS region (check AWS_REGION, AWS_DEFAULT_REGION and the profile's region)", shortQuote(region))
@@ -233,20 +222,13 @@ func (ch *chain) stsTarget(ctx context.Context, ec endpointConfig) (region, endp
 	return region, endpoint, err
 }
 
-// profileRegion is the active profile's region, "" when there is none.
-func (ch *chain) profileRegion() string {
-	return ch.cfg.profile.get("region")
-}
-
 // instanceRegion is the instance's region from IMDS, "" off EC2.
 func (ch *chain) instanceRegion(ctx context.Context) string {
 	if ch.cfg.imds.disabled || ch.trace.offline {
 		return ""
 	}
-	region, err := ch.imds.region(ctx)
-	if err != nil {
-		return ""
-	}
+	// Any failure answers "": the next fallback, us-east-1, takes over.
+	region, _ := ch.imds.region(ctx)
 	return region
 }
 
@@ -306,14 +288,13 @@ func (ch *chain) sources() []credentialSource {
 // webIdentityFromEnvironment is IRSA: AssumeRoleWithWebIdentity with the
 // token file and role named by the environment.
 func (ch *chain) webIdentityFromEnvironment(ctx context.Context) (credentials, error) {
-	w := ch.cfg.webIdentity
 	switch {
-	case w.tokenFile == "":
+	case ch.cfg.webIdentityTokenFile == "":
 		return credentials{}, &notConfigured{"AWS_WEB_IDENTITY_TOKEN_FILE not set"}
-	case w.roleARN == "":
+	case ch.cfg.webIdentity.roleARN == "":
 		return credentials{}, errors.New("AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not")
 	}
-	return ch.webIdentity(ctx, assumeRoleInput{roleARN: w.roleARN, sessionName: w.sessionName}, w.tokenFile)
+	return ch.webIdentity(ctx, ch.cfg.webIdentity, ch.cfg.webIdentityTokenFile)
 }
 
 // webIdentity reads a web identity token file, afresh on every call
@@ -375,16 +356,10 @@ func (ch *chain) resolveProfile(ctx context.Context, files sharedProfiles, p pro
 		return ch.assumeRoleOnTop(ctx, p, base, err)
 	case "source_profile":
 		base, err := ch.sourceProfileCredentials(ctx, files, p, seen)
-		if err != nil {
-			return credentials{}, err
-		}
-		return ch.assumeProfileRole(ctx, p, base)
+		return ch.assumeRoleOnTop(ctx, p, base, err)
 	case "credential_source":
 		base, err := ch.credentialSourceCredentials(ctx, p)
-		if err != nil {
-			return credentials{}, err
-		}
-		return ch.assumeProfileRole(ctx, p, base)
+		return ch.assumeRoleOnTop(ctx, p, base, err)
 	case "web_identity_token_file":
 		in, err := roleInput(p)
 		if err != nil {
@@ -421,39 +396,33 @@ func (ch *chain) sourceProfileCredentials(ctx context.Context, files sharedProfi
 // credentialSourceCredentials are the base credentials a role profile's
 // credential_source names (SPEC §5.3).
 func (ch *chain) credentialSourceCredentials(ctx context.Context, p profile) (credentials, error) {
-	var creds credentials
-	var err error
-	switch src := p.get("credential_source"); src {
-	case "Environment":
-		creds, err = environmentSource(ch.cfg.env).fetch(ctx)
-	case "Ec2InstanceMetadata":
-		creds, err = ch.instanceRole(ctx)
-	case "EcsContainer":
-		creds, err = ch.containerSource().fetch(ctx)
-	default:
+	src := p.get("credential_source")
+	fetch, ok := map[string]func(context.Context) (credentials, error){
+		"Environment":         environmentSource(ch.cfg.env).fetch,
+		"Ec2InstanceMetadata": ch.instanceRole,
+		"EcsContainer":        ch.containerSource().fetch,
+	}[src]
+	if !ok {
 		return credentials{}, fmt.Errorf("profile %s: credential_source %s is not Environment, Ec2InstanceMetadata or EcsContainer", shortQuote(p.name), shortQuote(src))
 	}
+	creds, err := fetch(ctx)
 	if err != nil {
 		// Not %w: a source with nothing to offer is this profile's failure,
 		// never a reason for the chain to move on (SPEC §5.3).
-		return credentials{}, fmt.Errorf("profile %s: credential_source %s: %v", shortQuote(p.name), p.get("credential_source"), err)
+		return credentials{}, fmt.Errorf("profile %s: credential_source %s: %v", shortQuote(p.name), src, err)
 	}
 	return creds, nil
 }
 
 // assumeRoleOnTop assumes the profile's role_arn, when it has one, with
-// the profile's own static keys or credential_process output, as
-// aws-sdk-go-v2 does (resolveCredsFromProfile); without one, base is the
-// answer.
+// base: the profile's own static keys or credential_process output, as
+// aws-sdk-go-v2 does (resolveCredsFromProfile), or its source_profile's or
+// credential_source's credentials (profileKind makes those set role_arn).
+// Without one, base is the answer; err, base's failure, is passed through.
 func (ch *chain) assumeRoleOnTop(ctx context.Context, p profile, base credentials, err error) (credentials, error) {
 	if err != nil || p.get("role_arn") == "" {
 		return base, err
 	}
-	return ch.assumeProfileRole(ctx, p, base)
-}
-
-// assumeProfileRole assumes a profile's role_arn with base credentials.
-func (ch *chain) assumeProfileRole(ctx context.Context, p profile, base credentials) (credentials, error) {
 	if err := base.validate("profile " + p.name); err != nil {
 		return credentials{}, err
 	}

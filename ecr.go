@@ -44,7 +44,7 @@ func getAuthorizationToken(ctx context.Context, c *awsClient, endpoint, region, 
 		decodeError: parseJSONError,
 	})
 	if err != nil {
-		return registryAuth{}, explainECRError(err)
+		return registryAuth{}, withHint(err, ecrHint)
 	}
 	auth, err := parseAuthorizationData(body, public)
 	if err == nil && !auth.expires.IsZero() && !auth.expires.After(c.clock.Now()) {
@@ -56,18 +56,16 @@ func getAuthorizationToken(ctx context.Context, c *awsClient, endpoint, region, 
 	return auth, nil
 }
 
-// explainECRError adds what to check to the errors operators meet most.
-func explainECRError(err error) error {
-	var ae *apiError
-	if errors.As(err, &ae) {
-		switch ae.code {
-		case "AccessDeniedException":
-			return fmt.Errorf("%w (check that the IAM policy of these credentials allows ecr:GetAuthorizationToken, or ecr-public:GetAuthorizationToken and sts:GetServiceBearerToken for ECR Public)", err)
-		case "UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException":
-			return fmt.Errorf("%w (check the AWS credentials and the node's clock)", err)
-		}
+// ecrHint is what to check after ECR refused a call with code, or "": the
+// errors operators meet most.
+func ecrHint(code string) string {
+	switch code {
+	case "AccessDeniedException":
+		return "check that the IAM policy of these credentials allows ecr:GetAuthorizationToken, or ecr-public:GetAuthorizationToken and sts:GetServiceBearerToken for ECR Public"
+	case "UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException":
+		return "check the AWS credentials and the node's clock"
 	}
-	return err
+	return ""
 }
 
 // authorizationData is one entry of a GetAuthorizationToken answer.

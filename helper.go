@@ -66,8 +66,7 @@ func runCredentialHelper(args []string, stdin io.Reader, stdout, stderr io.Write
 		return 1
 	}
 	if _, err := io.WriteString(stdout, out); err != nil {
-		fmt.Fprintln(stderr, "ecr-credential-provider: writing to stdout: "+oneLine(err.Error()))
-		return 1
+		return exitCode(stderr, fmt.Errorf("writing to stdout: %w", err))
 	}
 	return 0
 }
@@ -114,7 +113,7 @@ func helperGet(stdin io.Reader, stderr io.Writer, getenv func(string) string, no
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	defer cancel()
-	auth, err := registryLogin(ctx, getenv, now, stderr, host)
+	_, auth, err := registryLogin(ctx, getenv, &clock{now: now}, stderr, host, podIdentity{})
 	if err != nil {
 		return "", err
 	}
@@ -151,25 +150,21 @@ func runGetLoginPassword(args []string, stdout, stderr io.Writer, getenv func(st
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	defer cancel()
-	auth, err := registryLogin(ctx, getenv, now, stderr, args[0])
+	_, auth, err := registryLogin(ctx, getenv, &clock{now: now}, stderr, args[0], podIdentity{})
 	if err == nil {
 		_, err = fmt.Fprintln(stdout, auth.password)
 	}
-	if err != nil {
-		fmt.Fprintln(stderr, "ecr-credential-provider: "+oneLine(err.Error()))
-		return 1
-	}
-	return 0
+	return exitCode(stderr, err)
 }
 
 // registryLogin is the login every mode shares, for one image or registry
-// host with the node's credential chain (no service-account token).
-func registryLogin(ctx context.Context, getenv func(string) string, now func() time.Time, stderr io.Writer, image string) (registryAuth, error) {
+// host: the configuration read once, then login. The helper's modes pass
+// no pod (no service-account token): the node's credential chain answers.
+func registryLogin(ctx context.Context, getenv func(string) string, clk *clock, stderr io.Writer, image string, pod podIdentity) (registry, registryAuth, error) {
 	cfg, err := loadConfig(getenv)
 	if err != nil {
-		return registryAuth{}, err
+		return registry{}, registryAuth{}, err
 	}
-	in := &invocation{cfg: cfg, clk: &clock{now: now}, stderr: stderr}
-	_, auth, err := in.login(ctx, image, podIdentity{}, &chainTrace{})
-	return auth, err
+	in := &invocation{cfg: cfg, clk: clk, stderr: stderr}
+	return in.login(ctx, image, pod, &chainTrace{})
 }

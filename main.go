@@ -105,6 +105,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -174,17 +175,13 @@ func provide(ctx context.Context, stdin io.Reader, stderr io.Writer, getenv func
 	if err != nil {
 		return credentialProviderResponse{}, err
 	}
-	cfg, err := loadConfig(getenv)
-	if err != nil {
-		return credentialProviderResponse{}, err
-	}
-	in := &invocation{cfg: cfg, clk: &clock{now: now}, stderr: stderr}
+	clk := &clock{now: now}
 	pod := podIdentity{token: req.ServiceAccountToken, annotations: req.ServiceAccountAnnotations}
-	reg, auth, err := in.login(ctx, req.Image, pod, &chainTrace{})
+	reg, auth, err := registryLogin(ctx, getenv, clk, stderr, req.Image, pod)
 	if err != nil {
 		return credentialProviderResponse{}, err
 	}
-	return newResponse(req.APIVersion, reg.host, auth.username, auth.password, auth.expires, in.clk.Now()), nil
+	return newResponse(req.APIVersion, reg.host, auth.username, auth.password, auth.expires, clk.Now()), nil
 }
 
 // exitCode reports err, if any, as one line on stderr and returns the exit
@@ -442,10 +439,8 @@ func buildVersion() string {
 	v, module := version, fips140.Version()
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		v = firstSet(v, bi.Main.Version)
-		for _, s := range bi.Settings {
-			if s.Key == "GOFIPS140" {
-				module = s.Value
-			}
+		if i := slices.IndexFunc(bi.Settings, func(s debug.BuildSetting) bool { return s.Key == "GOFIPS140" }); i >= 0 {
+			module = bi.Settings[i].Value
 		}
 	}
 	mode := "off"

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // This file maps the image kubelet names (untrusted input) to a registry
@@ -131,10 +132,8 @@ func checkHost(host string) (string, error) {
 	}
 	// One allow-list check refuses uppercase, userinfo, %-escapes, IPv6
 	// brackets, whitespace, control and non-ASCII bytes, `\`, `?` and `#`.
-	for i := 0; i < len(host); i++ {
-		if c := host[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == ':') {
-			return "", bad(fmt.Sprintf("character %q not allowed (want lowercase a-z, 0-9, '.', '-' and a :port)", c))
-		}
+	if i := slices.IndexFunc([]byte(host), func(c byte) bool { return !isLowerAlnum(c) && c != '.' && c != '-' && c != ':' }); i >= 0 {
+		return "", bad(fmt.Sprintf("character %q not allowed (want lowercase a-z, 0-9, '.', '-' and a :port)", host[i]))
 	}
 	name, port, hasPort := strings.Cut(host, ":")
 	if hasPort && !validPort(port) {
@@ -154,10 +153,8 @@ func checkDNSName(name string) string {
 		return "name longer than 253 bytes"
 	}
 	labels := strings.Split(name, ".")
-	for _, l := range labels {
-		if !validLabel(l) {
-			return "each label must be 1-63 of a-z, 0-9 and inner '-'"
-		}
+	if slices.ContainsFunc(labels, func(l string) bool { return !validLabel(l) }) {
+		return "each label must be 1-63 of a-z, 0-9 and inner '-'"
 	}
 	if isNumericLabel(labels[len(labels)-1]) {
 		return "numeric last label: only a dotted-quad IPv4 address may end in a number"
@@ -169,31 +166,17 @@ func checkDNSName(name string) string {
 // decimal (no leading zeros, which some parsers read as octal).
 func isIPv4(s string) bool {
 	parts := strings.Split(s, ".")
-	if len(parts) != 4 {
-		return false
-	}
-	for _, p := range parts {
-		if p == "" || len(p) > 3 || len(p) > 1 && p[0] == '0' {
-			return false
-		}
+	return len(parts) == 4 && !slices.ContainsFunc(parts, func(p string) bool {
 		n, err := strconv.Atoi(p)
-		if err != nil || n > 255 {
-			return false
-		}
-	}
-	return true
+		return err != nil || n > 255 || len(p) > 3 || len(p) > 1 && p[0] == '0'
+	})
 }
 
 // validPort reports whether s is a port 1-65535 written in plain decimal,
 // with no sign or leading zero: kubelet compares ports as strings (SPEC §1).
 func validPort(s string) bool {
-	if s == "" || len(s) > 5 || s[0] == '0' {
+	if s == "" || len(s) > 5 || s[0] == '0' || !allBytes(s, isDigit) {
 		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
 	}
 	n, _ := strconv.Atoi(s)
 	return n <= 65535
@@ -203,28 +186,27 @@ func validPort(s string) bool {
 // once its region is valid and its DNS suffix belongs to that region's
 // partition (cn-north-1 is never served under amazonaws.com).
 func privateRegistry(host string, h privateHost) (registry, error) {
-	account, sep, fips, region, suffix := h.account, h.sep, h.fips, h.region, h.suffix
-	if !validRegion(region) {
-		return registry{}, fmt.Errorf("invalid registry host %s: %s is not an AWS region", shortQuote(host), shortQuote(region))
+	if !validRegion(h.region) {
+		return registry{}, fmt.Errorf("invalid registry host %s: %s is not an AWS region", shortQuote(host), shortQuote(h.region))
 	}
 	// A dkr-ecr name lives under the partition's dual-stack suffix and a
 	// dkr.ecr name under its DNS suffix: no AWS source names the mixed
 	// forms (dkr-ecr…amazonaws.com, dkr.ecr…on.aws).
-	p, kind, want := partitionOf(region), "dkr.ecr", partitionOf(region).dnsSuffix
-	if sep == "-" {
+	p, kind, want := partitionOf(h.region), "dkr.ecr", partitionOf(h.region).dnsSuffix
+	if h.sep == "-" {
 		kind, want = "dkr-ecr", dualStackRegistrySuffix(p)
 	}
-	if suffix != want {
+	if h.suffix != want {
 		return registry{}, fmt.Errorf("invalid registry host %s: region %s is in partition %s, whose %s registries are under %s, not %s",
-			shortQuote(host), region, p.name, kind, want, suffix)
+			shortQuote(host), h.region, p.name, kind, want, h.suffix)
 	}
 	return registry{
 		host:      host,
-		account:   account,
-		region:    region,
+		account:   h.account,
+		region:    h.region,
 		partition: p,
-		fips:      fips != "",
-		dualStack: sep == "-",
+		fips:      h.fips != "",
+		dualStack: h.sep == "-",
 	}, nil
 }
 
@@ -247,17 +229,8 @@ func mirrorRegistry(host, name, defaultRegion string) (registry, error) {
 
 // looksLikeAWS reports whether name uses an AWS or ECR domain or label.
 func looksLikeAWS(name string) bool {
-	for _, s := range lookalikeParts {
-		if strings.Contains(name, s) {
-			return true
-		}
-	}
-	for _, s := range lookalikeSuffixes {
-		if strings.HasSuffix("."+name, s) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(lookalikeParts, func(s string) bool { return strings.Contains(name, s) }) ||
+		slices.ContainsFunc(lookalikeSuffixes, func(s string) bool { return strings.HasSuffix("."+name, s) })
 }
 
 // validRegion reports whether s is a plausible AWS region name. The SDKs'
@@ -325,43 +298,29 @@ func customEndpoint(service, override string, ec endpointConfig) (string, error)
 // beside FIPS or dual-stack switched on by the operator it is an error, as
 // in the SDKs.
 func ecrEndpoint(r registry, ec endpointConfig) (endpoint, signingRegion, service string, err error) {
+	name, override, signingRegion, service := "ECR", firstSet(ec.ecr, ec.all), r.region, "ecr"
 	if r.public {
-		if u := firstSet(ec.ecrPublic, ec.all); u != "" {
-			u, err = customEndpoint("ECR Public", u, ec)
-			return u, "us-east-1", "ecr-public", err
-		}
-		return publicEndpoint(ec.useFIPS, r.dualStack || ec.useDualStack), "us-east-1", "ecr-public", nil
+		name, override, signingRegion, service = "ECR Public", firstSet(ec.ecrPublic, ec.all), "us-east-1", "ecr-public"
 	}
-	if u := firstSet(ec.ecr, ec.all); u != "" {
-		u, err = customEndpoint("ECR", u, ec)
-		return u, r.region, "ecr", err
+	if override != "" {
+		endpoint, err = customEndpoint(name, override, ec)
+		return endpoint, signingRegion, service, err
 	}
-	// SPEC §2: the host's -fips and dkr-ecr…on.aws hints count, as users asked.
+	// SPEC §2: the host's -fips and dkr-ecr…on.aws hints count, as users
+	// asked (an ECR Public host is never a FIPS one).
 	fips, dual := r.fips || ec.useFIPS, r.dualStack || ec.useDualStack
-	p := r.partition
-	switch {
-	case fips && dual:
-		return "https://ecr-fips." + r.region + "." + p.dualStackSuffix, r.region, "ecr", nil
-	case dual:
-		return "https://ecr." + r.region + "." + p.dualStackSuffix, r.region, "ecr", nil
-	case fips:
-		return "https://api.ecr-fips." + r.region + "." + p.dnsSuffix, r.region, "ecr", nil
+	host, suffix := "api."+service, r.partition.dnsSuffix
+	if dual {
+		host, suffix = service, r.partition.dualStackSuffix
 	}
-	return "https://api.ecr." + r.region + "." + p.dnsSuffix, r.region, "ecr", nil
-}
-
-// publicEndpoint returns the ECR Public API endpoint; it lives only in
-// us-east-1 (SPEC §2). See ecrEndpoint for the rule set it follows.
-func publicEndpoint(fips, dual bool) string {
 	switch {
-	case fips && dual:
-		return "https://api.ecr-public-fips.us-east-1.api.aws"
-	case dual:
-		return "https://ecr-public.us-east-1.api.aws"
+	case fips && r.public:
+		host = "api.ecr-public-fips" // dual-stack too: ECR Public keeps "api."
 	case fips:
-		return "https://api.ecr-public-fips.us-east-1.amazonaws.com"
+		host += "-fips"
 	}
-	return "https://api.ecr-public.us-east-1.amazonaws.com"
+	// ECR Public lives only in us-east-1, r.region of every public registry.
+	return "https://" + host + "." + r.region + "." + suffix, signingRegion, service, nil
 }
 
 // stsEndpoint returns the regional STS endpoint URL for region, which must
@@ -379,18 +338,14 @@ func stsEndpoint(region string, ec endpointConfig) (string, error) {
 	if ec.sts != "" {
 		return customEndpoint("STS", ec.sts, ec)
 	}
-	p := partitionOf(region)
-	switch {
-	case ec.useFIPS && ec.useDualStack:
-		return "https://sts-fips." + region + "." + p.dualStackSuffix, nil
-	case ec.useDualStack:
-		return "https://sts." + region + "." + p.dualStackSuffix, nil
-	case ec.useFIPS && p.name == "aws-us-gov":
-		return "https://sts." + region + "." + p.dnsSuffix, nil
-	case ec.useFIPS:
-		return "https://sts-fips." + region + "." + p.dnsSuffix, nil
+	p, host, suffix := partitionOf(region), "sts", partitionOf(region).dnsSuffix
+	if ec.useDualStack {
+		suffix = p.dualStackSuffix
 	}
-	return "https://sts." + region + "." + p.dnsSuffix, nil
+	if ec.useFIPS && (ec.useDualStack || p.name != "aws-us-gov") {
+		host = "sts-fips"
+	}
+	return "https://" + host + "." + region + "." + suffix, nil
 }
 
 // parseEndpointURL validates an operator endpoint override: an absolute
@@ -404,10 +359,8 @@ func parseEndpointURL(name, value string) (string, error) {
 		return fmt.Errorf("invalid %s: %s", name, why)
 	}
 	// Refused before parsing, because url.Parse would accept and reshape them.
-	for i := 0; i < len(value); i++ {
-		if c := value[i]; c <= ' ' || c >= 0x7f || strings.IndexByte(`@?#%\`, c) >= 0 {
-			return "", bad(fmt.Sprintf("character %q not allowed (want scheme://host[:port] with no userinfo, query or fragment)", c))
-		}
+	if i := slices.IndexFunc([]byte(value), func(c byte) bool { return c <= ' ' || c >= 0x7f || strings.IndexByte(`@?#%\`, c) >= 0 }); i >= 0 {
+		return "", bad(fmt.Sprintf("character %q not allowed (want scheme://host[:port] with no userinfo, query or fragment)", value[i]))
 	}
 	u, err := url.Parse(value)
 	if err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Opaque != "" {
@@ -489,42 +442,26 @@ func validRepository(repo string) bool {
 	if hasDigest && !validDigest(digest) || hasTag && !validTag(tag) {
 		return false
 	}
-	for {
-		component, more, found := strings.Cut(path, "/")
+	for component := range strings.SplitSeq(path, "/") {
 		if !validPathComponent(component) {
 			return false
 		}
-		if !found {
-			return true
-		}
-		path = more
 	}
+	return true
 }
 
 // validPathComponent reports whether c is [a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*:
 // runs of a-z0-9, each pair joined by ".", "_", "__" or any number of "-".
 func validPathComponent(c string) bool {
-	for i := 0; i < len(c); {
-		j := i
-		for j < len(c) && isLowerAlnum(c[j]) {
-			j++
-		}
-		if j == i {
-			return false
-		}
-		if j == len(c) {
-			return true
-		}
-		k := j
-		for k < len(c) && !isLowerAlnum(c[k]) {
-			k++
-		}
-		if sep := c[j:k]; sep != "." && sep != "_" && sep != "__" && !allBytes(sep, isDash) {
-			return false
-		}
-		i = k
+	if c == "" || !isLowerAlnum(c[0]) || !isLowerAlnum(c[len(c)-1]) {
+		return false
 	}
-	return false
+	// What lies between the runs of a-z0-9 (any other byte, non-ASCII
+	// included, lands there and fails).
+	seps := strings.FieldsFunc(c, func(r rune) bool { return r < utf8.RuneSelf && isLowerAlnum(byte(r)) })
+	return !slices.ContainsFunc(seps, func(sep string) bool {
+		return sep != "." && sep != "_" && sep != "__" && strings.Trim(sep, "-") != ""
+	})
 }
 
 // validTag reports whether s is [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}.
@@ -541,18 +478,8 @@ func validDigest(s string) bool {
 	if !ok || len(hex) < 32 || !allBytes(hex, isHex) {
 		return false
 	}
-	start := 0
-	for i := 0; i <= len(algorithm); i++ {
-		if i < len(algorithm) && strings.IndexByte("-_+.", algorithm[i]) < 0 {
-			continue
-		}
-		word := algorithm[start:i]
-		if word == "" || !isLetter(word[0]) || !allBytes(word, isAlnum) {
-			return false
-		}
-		start = i + 1
-	}
-	return true
+	words := strings.Split(strings.NewReplacer("-", ".", "_", ".", "+", ".").Replace(algorithm), ".")
+	return !slices.ContainsFunc(words, func(w string) bool { return w == "" || !isLetter(w[0]) || !allBytes(w, isAlnum) })
 }
 
 // regionShape reports whether s has the shape of every AWS region name so
@@ -568,10 +495,8 @@ func regionShape(s string) bool {
 	if first := parts[0]; len(first) < 2 || len(first) > 4 || !allBytes(first, isLower) {
 		return false
 	}
-	for _, p := range parts[1 : n-1] {
-		if p == "" || len(p) > 16 || !allBytes(p, isLower) {
-			return false
-		}
+	if slices.ContainsFunc(parts[1:n-1], func(p string) bool { return p == "" || len(p) > 16 || !allBytes(p, isLower) }) {
+		return false
 	}
 	last := parts[n-1]
 	return last != "" && len(last) <= 2 && allBytes(last, isDigit)
@@ -623,9 +548,6 @@ func isLowerAlnum(c byte) bool { return isLower(c) || isDigit(c) }
 
 // isLDH reports whether c is in [a-z0-9-], a lowercase DNS label's bytes.
 func isLDH(c byte) bool { return isLowerAlnum(c) || c == '-' }
-
-// isDash reports whether c is "-".
-func isDash(c byte) bool { return c == '-' }
 
 // isHex reports whether c is in [0-9a-fA-F].
 func isHex(c byte) bool { return isDigit(c) || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }

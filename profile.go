@@ -330,13 +330,14 @@ func lookupProfile(config, creds iniSections, name string) (p profile, found boo
 	cred, inCreds := creds[name]
 	// The credentials file may not use the prefix (processCredentialsSections).
 	inCreds = inCreds && !strings.HasPrefix(name, profilePrefix)
+	// The values are copies: a profile never aliases the parsed files.
 	switch {
 	case inConfig && inCreds:
 		return profile{name: name, values: mergeSection(conf, cred), partialKeys: hasPartialKeys(cred)}, true
 	case inConfig:
-		return profile{name: name, values: copySection(conf), partialKeys: hasPartialKeys(conf)}, true
+		return profile{name: name, values: maps.Clone(conf), partialKeys: hasPartialKeys(conf)}, true
 	case inCreds:
-		return profile{name: name, values: copySection(cred), partialKeys: hasPartialKeys(cred)}, true
+		return profile{name: name, values: maps.Clone(cred), partialKeys: hasPartialKeys(cred)}, true
 	}
 	return profile{name: name}, false
 }
@@ -363,7 +364,7 @@ func configSection(config iniSections, name string) (map[string]string, bool) {
 // session token only alongside them), then the mergedKeys one by one; a key
 // present with an empty value still overrides.
 func mergeSection(conf, cred map[string]string) map[string]string {
-	out := copySection(conf)
+	out := maps.Clone(conf)
 	id, hasID := cred["aws_access_key_id"]
 	secret, hasSecret := cred["aws_secret_access_key"]
 	if hasID && hasSecret {
@@ -385,11 +386,4 @@ func hasPartialKeys(s map[string]string) bool {
 	_, hasID := s["aws_access_key_id"]
 	_, hasSecret := s["aws_secret_access_key"]
 	return hasID != hasSecret
-}
-
-// copySection copies a section so a profile never aliases the parsed files.
-func copySection(s map[string]string) map[string]string {
-	out := make(map[string]string, len(s))
-	maps.Copy(out, s)
-	return out
 }

@@ -147,7 +147,7 @@ func callSTS(ctx context.Context, c *awsClient, endpoint, action string, form ur
 		decodeError: parseSTSError,
 	})
 	if err != nil {
-		return credentials{}, explainSTSError(err, action)
+		return credentials{}, withHint(err, func(code string) string { return stsHint(code, action) })
 	}
 	creds, err := parseSTSCredentials(body, action)
 	if err == nil && !creds.Expires.After(c.clock.Now()) {
@@ -159,18 +159,8 @@ func callSTS(ctx context.Context, c *awsClient, endpoint, action string, form ur
 	return creds, nil
 }
 
-// explainSTSError adds what to check to the errors operators meet most.
-func explainSTSError(err error, action string) error {
-	var ae *apiError
-	if errors.As(err, &ae) {
-		if hint := stsHint(ae.code, action); hint != "" {
-			return fmt.Errorf("%w (%s)", err, hint)
-		}
-	}
-	return err
-}
-
-// stsHint is what to check after STS refused action with code, or "".
+// stsHint is what to check after STS refused action with code, or "": the
+// errors operators meet most.
 func stsHint(code, action string) string {
 	webIdentity := action == actionWebIdentity
 	switch {
