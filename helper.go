@@ -156,15 +156,3 @@ func runGetLoginPassword(args []string, stdout, stderr io.Writer, getenv func(st
 	}
 	return exitCode(stderr, err)
 }
-
-// registryLogin is the login every mode shares, for one image or registry
-// host: the configuration read once, then login. The helper's modes pass
-// no pod (no service-account token): the node's credential chain answers.
-func registryLogin(ctx context.Context, getenv func(string) string, clk *clock, stderr io.Writer, image string, pod podIdentity) (registry, registryAuth, error) {
-	cfg, err := loadConfig(getenv)
-	if err != nil {
-		return registry{}, registryAuth{}, err
-	}
-	in := &invocation{cfg: cfg, clk: clk, stderr: stderr}
-	return in.login(ctx, image, pod, &chainTrace{})
-}
