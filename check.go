@@ -192,7 +192,7 @@ func (r *checkResult) view(env func(string) string, p *credentialProvider, offli
 	if p != nil && p.TokenAttributes != nil {
 		r.PodMode = podMode(cfg, *p.TokenAttributes)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), runTimeout-time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), workTimeout)
 	defer cancel()
 	in := &invocation{cfg: cfg, clk: &clock{now: now}, stderr: stderr}
 	trace := &chainTrace{offline: offline}

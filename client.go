@@ -393,3 +393,8 @@ func readBody(resp *http.Response, max int64) ([]byte, error) {
 // runTimeout is the whole run's deadline. kubelet kills the plugin after
 // one minute; a third of that leaves room for a slow node.
 const runTimeout = 20 * time.Second
+
+// workTimeout bounds the run's context: a second inside the watchdog that
+// enforces runTimeout, so that a call the context can stop reports its own
+// error rather than the watchdog's.
+const workTimeout = runTimeout - time.Second

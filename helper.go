@@ -111,7 +111,7 @@ func helperGet(stdin io.Reader, stderr io.Writer, getenv func(string) string, no
 	if !ok {
 		return "", errNotFound
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), workTimeout)
 	defer cancel()
 	_, auth, err := registryLogin(ctx, getenv, &clock{now: now}, stderr, host, podIdentity{})
 	if err != nil {
@@ -148,7 +148,7 @@ func runGetLoginPassword(args []string, stdout, stderr io.Writer, getenv func(st
 		fmt.Fprint(stderr, "usage: ecr-credential-provider get-login-password IMAGE|HOST\n")
 		return 2
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), workTimeout)
 	defer cancel()
 	_, auth, err := registryLogin(ctx, getenv, &clock{now: now}, stderr, args[0], podIdentity{})
 	if err == nil {

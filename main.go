@@ -144,9 +144,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	if code, done := parseArgs(args, stdout, stderr); done {
 		return code
 	}
-	// A second inside the watchdog, so that a call the context can stop
-	// reports its own error.
-	ctx, cancel := context.WithTimeout(context.Background(), runTimeout-time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), workTimeout)
 	defer cancel()
 	resp, err := provide(ctx, stdin, stderr, getenv, now)
 	if err == nil {
