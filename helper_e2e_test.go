@@ -5,12 +5,9 @@ package main
 // runs it, against the fakes.
 
 import (
-	"bytes"
-	"context"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -27,27 +24,6 @@ func helperLink(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return link
-}
-
-// runProgram runs path with args, stdin and kubeletEnv's environment.
-func runProgram(t *testing.T, path string, env map[string]string, stdin string, args ...string) result {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, path, args...)
-	cmd.Env = kubeletEnv(t, env)
-	cmd.Stdin = strings.NewReader(stdin)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	err := cmd.Run()
-	r := result{stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(start)}
-	if exit, ok := err.(*exec.ExitError); ok {
-		r.code = exit.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running %s: %v", path, err)
-	}
-	return r
 }
 
 // helperGetter runs the helper's get one way: under its own name, or as

@@ -79,7 +79,12 @@ type result struct {
 // stdin, and the environment kubeletEnv makes of env.
 func runBinary(t *testing.T, env map[string]string, stdin string, args ...string) result {
 	t.Helper()
-	path := builtBinary(t)
+	return runProgram(t, builtBinary(t), env, stdin, args...)
+}
+
+// runProgram runs path with args, stdin and kubeletEnv's environment.
+func runProgram(t *testing.T, path string, env map[string]string, stdin string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // kubelet's kill
 	defer cancel()
 	cmd := exec.CommandContext(ctx, path, args...)
@@ -93,7 +98,7 @@ func runBinary(t *testing.T, env map[string]string, stdin string, args ...string
 	if exit, ok := err.(*exec.ExitError); ok {
 		r.code = exit.ExitCode()
 	} else if err != nil {
-		t.Fatalf("running the binary: %v", err)
+		t.Fatalf("running %s: %v", path, err)
 	}
 	return r
 }
